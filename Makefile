@@ -1,0 +1,45 @@
+# tradekit: two commands on a fresh machine -- `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lab bench lint typecheck clean install install-dev browsers
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP_RUN)
+
+install: $(STAMP_RUN)
+install-dev: $(STAMP_DEV)
+
+## make run: the main job (paper auto-trader replaying shipped data; see README)
+run: $(STAMP_RUN)
+	$(BIN)/tradekit run
+
+## make test: the whole suite (unit, kernels, integration, notebooks)
+test: $(STAMP_DEV)
+	$(BIN)/python -m pytest -n 2 -q
+
+lab: $(STAMP_DEV)
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check tradekit tests benchmarks
+	$(BIN)/ruff format --check tradekit tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
