@@ -1,0 +1,246 @@
+"""``Engine``: one algorithm wired from its config; the same object runs backtests and live.
+
+The engine is synchronous, deterministic and knows nothing of asyncio, Panel or the wall
+clock. Whoever drives it owns the clock: the backtest loop (:mod:`tradekit.runtime.backtest`)
+sets a :class:`~tradekit.core.clock.SimClock` to each bar's close before calling
+:meth:`Engine.on_bar`; the live runner (:mod:`tradekit.runtime.live`) does the same for a
+replayed feed, or uses the wall clock for a real one. Everything after that call is shared.
+
+Per closed bar, in this order (ARCHITECTURE.md, "one engine, two clocks"):
+
+1. ``bars.<symbol>`` is published;
+2. the broker matches working orders and runs the exit monitor on this bar (an order sent at
+   the previous bar's close fills here, at the earliest at this bar's open);
+3. the ledger marks the position at the close; the risk engine records the price and checks
+   the daily-loss limit; the external kill flag is polled;
+4. the setup pipeline turns the bar into signals and setups (published);
+5. each setup is decided (all gates recorded, ``decisions.*`` published); an ENTER goes
+   through the pre-trade risk checks and, when approved, to the broker with its exit plan;
+6. position snapshots are published.
+
+Examples
+--------
+>>> from tradekit.core.clock import SimClock
+>>> from tradekit.data.datasets import load
+>>> from tradekit.signals.pipeline import iter_bars
+>>> eng = Engine(AlgorithmConfig(symbols=("AAPL",), timeframe="1D"), clock=SimClock(),
+...              market=lambda ts: 18.0)
+>>> for bar in iter_bars(load("aapl").iloc[:60], "AAPL", "1D"):
+...     eng.clock.set_time(bar.close_ts_ns)
+...     _ = eng.on_bar(bar)
+>>> eng.counts["bars"]
+60
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tradekit.config import AlgorithmConfig
+from tradekit.core.bus import EventBus
+from tradekit.core.clock import Clock, SimClock
+from tradekit.core.enums import DecisionAction, RunMode, Side
+from tradekit.core.events import Bar, Decision, Fill, Leg, Order, Setup, Signal
+from tradekit.data.calendar import get_calendar
+from tradekit.decision.base import MarketView, OptionsMarketView
+from tradekit.decision.engine import DecisionEngine
+from tradekit.decision.exit_rules import stock_exit_plan
+from tradekit.decision.options_engine import OptionsDecisionEngine
+from tradekit.execution.base import QuoteSource
+from tradekit.execution.broker import PaperBroker
+from tradekit.execution.exits import ExitPlan
+from tradekit.execution.orders import OrderRequest, order_request_from_decision
+from tradekit.portfolio.ledger import Ledger
+from tradekit.risk.engine import RiskEngine, StateStore
+from tradekit.risk.killswitch import KillSwitch
+from tradekit.signals.pipeline import SetupPipeline
+
+__all__ = ["BarOutcome", "Engine"]
+
+
+@dataclass(frozen=True, slots=True)
+class BarOutcome:
+    """What one bar produced (also published piecemeal on the bus)."""
+
+    bar: Bar
+    signals: list[Signal] = field(default_factory=list)
+    setups: list[Setup] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+
+
+class Engine:
+    """Signals → decisions → risk → paper broker → ledger for one configuration.
+
+    Parameters
+    ----------
+    config:
+        The algorithm (symbols, timeframe and every parameter).
+    clock:
+        The time source; the driver sets a ``SimClock`` to each bar's close.
+    bus:
+        Event bus (a new one when None). Subscribe the store, dashboards, etc. to it.
+    market:
+        VIX (and, for the options engine, IV rank and option chains) at a bar time; a
+        ``MarketDataService`` or a plain ``fn(ts_ns) -> vix``. ``None`` means no VIX, which the
+        session gate blocks unless ``decision.vix_missing_policy == "allow"``.
+    quotes:
+        Option quotes for the paper broker. With ``market`` offering chains and ``quotes``
+        given, option underlyings (``config.options.underlyings``) are traded as options.
+    calendar:
+        Exchange calendar name.
+    state_store:
+        Where the risk engine persists its trading state (HALTED survives a restart); the
+        DuckDB ``Store`` fits.
+    kill_flag_path:
+        A file whose existence trips the kill switch (``tradekit kill`` writes it); polled
+        once per bar.
+    """
+
+    def __init__(
+        self,
+        config: AlgorithmConfig,
+        *,
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+        market: MarketView | OptionsMarketView | Callable[[int], float | None] | None = None,
+        quotes: QuoteSource | None = None,
+        calendar: str = "XNYS",
+        state_store: StateStore | None = None,
+        kill_flag_path: str | Path | None = None,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock if clock is not None else SimClock()
+        self.bus = bus if bus is not None else EventBus()
+        self.calendar = get_calendar(calendar)
+        self.ledger = Ledger.from_config(config.execution)
+        self.broker = PaperBroker(
+            config.execution,
+            clock=self.clock,
+            ledger=self.ledger,
+            bus=self.bus,
+            quotes=quotes,
+            is_open=self.calendar.is_open,
+            session_bounds=self.calendar.session_bounds,
+        )
+        self.risk = RiskEngine(config, self.clock, self.ledger, self.bus, store=state_store)
+        self.killswitch = KillSwitch(
+            self.risk,
+            canceller=self.broker,
+            flattener=self.flatten,
+            flag_path=kill_flag_path,
+        )
+        self.decider: DecisionEngine | OptionsDecisionEngine
+        trade_options = (
+            config.options.enabled and quotes is not None and hasattr(market, "option_chain")
+        )
+        if trade_options:
+            self.decider = OptionsDecisionEngine(
+                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus  # type: ignore[arg-type]
+            )
+        else:
+            self.decider = DecisionEngine(
+                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus
+            )
+        self.trades_options = trade_options
+        self._pipelines: dict[str, SetupPipeline] = {}
+        self.counts: Counter[str] = Counter()
+
+    # -- the one entry point -------------------------------------------------------------------
+    def on_bar(self, bar: Bar) -> BarOutcome:
+        """Process one closed bar (see the module docstring for the order of steps)."""
+        self.counts["bars"] += 1
+        self.bus.publish(f"bars.{bar.symbol}", bar)
+        fills = self.broker.on_bar(bar)
+        self.ledger.mark(bar.symbol, bar.close, bar.close_ts_ns)
+        self.risk.update_price(bar.symbol, bar.close)
+        self.risk.evaluate_account()
+        if self.killswitch.flag_path is not None:
+            self.killswitch.check_external()
+        out = self._pipeline(bar).update(bar)
+        for sig in out.signals:
+            self.bus.publish(f"signals.{sig.kind.lower()}", sig)
+        decisions: list[Decision] = []
+        for setup in out.setups:
+            self.bus.publish("setups.new", setup)
+            decisions.append(self._decide(setup))
+        for snap in self.ledger.snapshot():
+            self.bus.publish("positions.snapshot", snap)
+        self.counts["signals"] += len(out.signals)
+        self.counts["setups"] += len(out.setups)
+        self.counts["fills"] += len(fills)
+        return BarOutcome(bar, out.signals, out.setups, decisions, fills)
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _pipeline(self, bar: Bar) -> SetupPipeline:
+        pipe = self._pipelines.get(bar.symbol)
+        if pipe is None:
+            pipe = SetupPipeline(
+                self.config, bar.symbol, bar.timeframe, calendar=self.calendar.name
+            )
+            self._pipelines[bar.symbol] = pipe
+        return pipe
+
+    def _decide(self, setup: Setup) -> Decision:
+        plan: ExitPlan | None
+        if isinstance(self.decider, OptionsDecisionEngine):
+            ev = self.decider.evaluate(setup)
+            decision, plan = ev.decision, ev.exit_plan
+        else:
+            decision = self.decider.decide(setup)
+            plan = stock_exit_plan(decision) if decision.action is DecisionAction.ENTER else None
+        self.counts[f"decisions.{decision.action.value.lower()}"] += 1
+        if decision.action is DecisionAction.ENTER and self.config.decision.mode is RunMode.PAPER:
+            self._send(decision, plan)
+        return decision
+
+    def _send(self, decision: Decision, plan: ExitPlan | None) -> None:
+        request = order_request_from_decision(decision)
+        ref = None
+        if decision.legs:
+            ref = abs(sum(leg.ratio * leg.price for leg in decision.legs))
+        verdict = self.risk.approve(request, ref_price=ref)
+        if not verdict.approved:
+            self.counts["risk_denied"] += 1
+            return
+        order = self.broker.open_position(decision, plan)
+        self.counts[f"orders.{order.status.value.lower()}"] += 1
+
+    # -- operator actions ---------------------------------------------------------------------
+    def flatten(self) -> list[Order]:
+        """Send market orders closing every open position (an explicit operator action, never
+        automatic). They bypass the pre-trade checks, which refuse everything while HALTED, and
+        fill at the next bar like any market order."""
+        now = self.clock.now_ns()
+        orders: list[Order] = []
+        for symbol, pos in sorted(self.ledger.positions.items()):
+            if pos.qty == 0:
+                continue
+            side = Side.SELL if pos.qty > 0 else Side.BUY
+            legs = (Leg(pos.contract, 1),) if pos.contract is not None else ()
+            request = OrderRequest(
+                pos.underlying if legs else symbol,
+                side,
+                abs(pos.qty),
+                legs=legs,
+                client_id=f"flatten:{symbol}:{now}",
+                tag="flatten",
+            )
+            orders.append(self.broker.submit(request))
+        return orders
+
+    def kill(self, reason: str, *, by: str = "operator") -> None:
+        """Trip the kill switch: HALTED, working orders cancelled, an alert published."""
+        self.killswitch.trigger(reason, by=by)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Serializable engine state (pipelines and decision memory) for crash recovery."""
+        return {
+            "pipelines": {s: p.state_dict() for s, p in self._pipelines.items()},
+            "decider": self.decider.state_dict(),
+            "counts": dict(self.counts),
+        }
