@@ -1,1 +1,58 @@
-"""tradekit.risk."""
+"""tradekit.risk: pre-trade checks, the ACTIVE/REDUCING/HALTED risk engine and the kill switch."""
+
+from tradekit.risk.checks import (
+    DailyLossLimit,
+    DailyTradesLimit,
+    DuplicateOrder,
+    MaxOpenPositions,
+    MaxOrderNotional,
+    MaxOrderQuantity,
+    MessageThrottle,
+    OrderValidity,
+    PortfolioGreeksLimit,
+    PreTradeCheck,
+    PriceCollar,
+    RiskContext,
+    RiskOrder,
+    SymbolCooldown,
+    SymbolNotionalLimit,
+    TotalExposureLimit,
+)
+from tradekit.risk.engine import (
+    STATE_KEY,
+    MemoryStateStore,
+    RiskEngine,
+    RiskVerdict,
+    StateStore,
+    build_checks,
+)
+from tradekit.risk.killswitch import KillSwitch, OrderCanceller, read_kill_flag, write_kill_flag
+
+__all__ = [
+    "STATE_KEY",
+    "DailyLossLimit",
+    "DailyTradesLimit",
+    "DuplicateOrder",
+    "KillSwitch",
+    "MaxOpenPositions",
+    "MaxOrderNotional",
+    "MaxOrderQuantity",
+    "MemoryStateStore",
+    "MessageThrottle",
+    "OrderCanceller",
+    "OrderValidity",
+    "PortfolioGreeksLimit",
+    "PreTradeCheck",
+    "PriceCollar",
+    "RiskContext",
+    "RiskEngine",
+    "RiskOrder",
+    "RiskVerdict",
+    "StateStore",
+    "SymbolCooldown",
+    "SymbolNotionalLimit",
+    "TotalExposureLimit",
+    "build_checks",
+    "read_kill_flag",
+    "write_kill_flag",
+]

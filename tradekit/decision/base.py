@@ -1,0 +1,126 @@
+"""Contracts of the decision layer: what it may ask of the market and the calendar.
+
+The engines never reach into a concrete data service. They depend on two small protocols:
+
+* :class:`MarketView` gives the VIX level known at a bar (``vix(ts_ns)``); the options-aware
+  engine also needs :class:`OptionsMarketView` (IV rank and the option chain at that time). The
+  options engineer's ``tradekit.data.market.MarketDataService`` satisfies both; tests pass a
+  tiny object, and :class:`VixFunction` adapts a plain callable.
+* :class:`SessionCalendar` gives the exchange session that contains a timestamp
+  (``session_bounds(ts_ns) -> (open_ns, close_ns) | None``), which is how holidays and half
+  days reach the session gate. ``tradekit.data.calendar.MarketCalendar`` satisfies it.
+
+Every time argument is int nanoseconds UTC of the **bar** being decided, never the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "MarketView",
+    "OptionsMarketView",
+    "SessionCalendar",
+    "VixFunction",
+    "as_market_view",
+    "default_calendar",
+]
+
+
+@runtime_checkable
+class MarketView(Protocol):
+    """Market data the directional engine reads (only what was known at ``ts_ns``)."""
+
+    def vix(self, ts_ns: int, /) -> float | None:
+        """The last VIX value known at ``ts_ns`` (index points), or ``None`` when unknown."""
+        ...
+
+
+@runtime_checkable
+class OptionsMarketView(MarketView, Protocol):
+    """Market data the options-aware engine reads."""
+
+    def iv_rank(self, symbol: str, ts_ns: int, /) -> float | None:
+        """IV rank of ``symbol`` in percent [0, 100] known at ``ts_ns`` (``None`` if unknown)."""
+        ...
+
+    def option_chain(self, symbol: str, ts_ns: int, /) -> Any:
+        """The option chain of ``symbol`` at ``ts_ns`` (an ``OptionChain``; ``None`` if none)."""
+        ...
+
+
+@runtime_checkable
+class SessionCalendar(Protocol):
+    """An exchange calendar: the session containing a timestamp, or ``None`` outside any."""
+
+    def session_bounds(self, ts_ns: int, /) -> tuple[int, int] | None:
+        """``(open_ns, close_ns)`` of the session containing ``ts_ns``; ``None`` when closed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class VixFunction:
+    """Adapt a callable ``fn(ts_ns) -> float | None`` to :class:`MarketView`.
+
+    NaN and non-positive values are reported as missing (``None``), so a broken feed can never
+    pass the volatility gate by accident.
+
+    Examples
+    --------
+    >>> VixFunction(lambda ts: 18.5).vix(0)
+    18.5
+    >>> VixFunction(lambda ts: float("nan")).vix(0) is None
+    True
+    """
+
+    fn: Callable[[int], float | None]
+
+    def vix(self, ts_ns: int) -> float | None:
+        return clean_level(self.fn(ts_ns))
+
+
+def clean_level(value: object) -> float | None:
+    """``float(value)`` when it is a finite positive number, else ``None`` (missing)."""
+    if value is None:
+        return None
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) and x > 0 else None
+
+
+def as_market_view(market: MarketView | Callable[[int], float | None] | None) -> MarketView | None:
+    """Coerce a callable to :class:`VixFunction`; pass a :class:`MarketView` through."""
+    if market is None or isinstance(market, MarketView):
+        return market
+    if callable(market):
+        return VixFunction(market)
+    raise TypeError(f"market must be a MarketView or a callable, got {type(market).__name__}")
+
+
+def default_calendar(name: str) -> SessionCalendar:
+    """The data layer's exchange calendar ``name`` (``"XNYS"``), imported lazily.
+
+    Raises
+    ------
+    ConfigError
+        When ``tradekit.data.calendar`` is unavailable or does not know ``name``.
+    """
+    from tradekit.errors import ConfigError
+
+    try:
+        from tradekit.data import calendar as _cal
+    except ImportError as exc:  # pragma: no cover - depends on install
+        raise ConfigError(f"no market calendar available ({exc}); pass calendar=") from None
+    getter = getattr(_cal, "get_calendar", None)
+    try:
+        cal = getter(name) if getter is not None else _cal.MarketCalendar(name)
+    except Exception as exc:
+        raise ConfigError(f"cannot build market calendar {name!r}: {exc}") from None
+    if not isinstance(cal, SessionCalendar):  # pragma: no cover - defensive
+        raise ConfigError(f"calendar {name!r} has no session_bounds(ts_ns)")
+    return cal

@@ -1,0 +1,260 @@
+"""``DecisionEngine``: a setup in, a fully explained decision out (DECISIONS.md, seven gates).
+
+Every gate is evaluated for every setup. The first failing gate gives ``block_reason``; gates
+after it are still evaluated and marked ``evaluated_after_block`` so gate analytics can show
+what each gate would have let through. The action is ENTER when all gates pass and SKIP
+otherwise; in SHADOW mode a setup that would have been entered gets ``SHADOW`` (recorded, no
+order is sent), a blocked one stays SKIP.
+
+All time checks use the setup's bar time; the engine has no clock. Account state comes only
+through :class:`~tradekit.portfolio.base.AccountView`; VIX through a
+:class:`~tradekit.decision.base.MarketView` (or a plain callable).
+
+Examples
+--------
+>>> from tradekit.config import AlgorithmConfig
+>>> from tradekit.core.events import Setup
+>>> from tradekit.portfolio.base import AccountSummary
+>>> class Acct:
+...     def summary(self):
+...         return AccountSummary(0, 1e5, 1e5, 1e5, 0, 0, 0, 0, 0, 1e5, 0, 0)
+...     def position_qty(self, symbol): return 0.0
+...     def symbol_notional(self, underlying): return 0.0
+>>> class Cal:  # a session 09:30-16:00 NY on 2024-01-02 only
+...     def session_bounds(self, ts):
+...         o, c = 1_704_205_800_000_000_000, 1_704_229_200_000_000_000
+...         return (o, c) if o <= ts < c else None
+>>> eng = DecisionEngine(AlgorithmConfig(), account=Acct(), market=lambda ts: 15.0, calendar=Cal())
+>>> s = Setup("s1", "SPY", "1min", 1_704_207_600_000_000_000, 30, 1, 470.0, 469.0, 472.5, 473.0,
+...           474.0, 7.5, 8.0, 3, ("FVG", "BOS", "VOLUME_SURGE"))
+>>> d = eng.decide(s)
+>>> d.action.value, d.quantity, d.mode.value  # 1000 shares of risk, capped at 20% of equity
+('ENTER', 42.0, 'TREND')
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tradekit.config import AlgorithmConfig, HardLimits
+from tradekit.core.bus import EventBus
+from tradekit.core.enums import DecisionAction, RunMode, TradeMode
+from tradekit.core.events import Decision, GateResult, Setup
+from tradekit.core.ids import make_id
+from tradekit.decision.base import (
+    MarketView,
+    SessionCalendar,
+    as_market_view,
+    clean_level,
+    default_calendar,
+)
+from tradekit.decision.cooldowns import EntryLog
+from tradekit.decision.gates import (
+    DailyLimitsGate,
+    FactorizationGate,
+    Gate,
+    GateContext,
+    RiskSizingGate,
+    RoleAssignmentGate,
+    ScoreModeGate,
+    SessionVolatilityGate,
+    SignalIntegrityGate,
+)
+from tradekit.decision.scoring import Scorer, SetupScore
+from tradekit.decision.sessions import SessionWindow
+from tradekit.decision.sizing import Sizing, size_units
+from tradekit.portfolio.base import AccountSummary, AccountView
+
+__all__ = ["DecisionEngine", "run_gates"]
+
+
+def run_gates(gates: Sequence[Gate], ctx: GateContext) -> tuple[tuple[GateResult, ...], str | None]:
+    """Evaluate every gate in order; mark the ones after the first failure.
+
+    Returns the results and the first failing gate's reason (``None`` when all passed). A gate
+    that raises becomes a failed result naming the exception (a denial, never a crash).
+    """
+    results: list[GateResult] = []
+    block: str | None = None
+    for gate in gates:
+        try:
+            r = gate.evaluate(ctx)
+        except Exception as exc:  # a plug-in gate's bug denies, it does not kill the loop
+            r = GateResult(gate.name, False, None, None, f"gate raised {type(exc).__name__}: {exc}")
+        if block is not None:
+            r = GateResult(r.name, r.passed, r.observed, r.threshold, r.reason, True)
+        elif not r.passed:
+            block = f"{r.name}: {r.reason}"
+        results.append(r)
+    return tuple(results), block
+
+
+class DecisionEngine:
+    """The directional (stock) decision engine.
+
+    Parameters
+    ----------
+    config:
+        Algorithm configuration (``decision`` and ``risk`` sections are used).
+    account:
+        Read-only account state.
+    market:
+        VIX source at the bar time (``MarketView`` or ``fn(ts_ns) -> float | None``); ``None``
+        means VIX is always missing (blocked unless ``vix_missing_policy="allow"``).
+    calendar:
+        Exchange calendar; default ``tradekit.data.calendar`` for ``config.decision.calendar``.
+    bus:
+        When given, each decision is published on ``decisions.<action>`` (lowercase).
+    extra_gates:
+        Custom gates evaluated after gate 7.
+    """
+
+    def __init__(
+        self,
+        config: AlgorithmConfig,
+        *,
+        account: AccountView,
+        market: MarketView | Callable[[int], float | None] | None = None,
+        calendar: SessionCalendar | None = None,
+        bus: EventBus | None = None,
+        extra_gates: Sequence[Gate] = (),
+    ) -> None:
+        self.config = config
+        self.account = account
+        self.market = as_market_view(market)
+        self.calendar = (
+            calendar if calendar is not None else default_calendar(config.decision.calendar)
+        )
+        self.bus = bus
+        dc = config.decision
+        self.tz = ZoneInfo(dc.timezone)
+        self.entries = EntryLog(self.tz)
+        self._hash = config.content_hash
+        #: ``config.content_hash``, computed once (it serialises the whole config).
+        self.config_hash = self._hash
+        self.scorer = Scorer(dc.family_weights)
+        window = SessionWindow(self.calendar, dc.session_start, dc.session_end, self.tz)
+        self.gates: tuple[Gate, ...] = (
+            SignalIntegrityGate(dc.min_confidence, dc.min_confluence),
+            SessionVolatilityGate(window, dc.max_vix, dc.vix_missing_policy),
+            FactorizationGate(dc.min_factor_score),
+            RoleAssignmentGate(dc.min_roles),
+            ScoreModeGate(),
+            RiskSizingGate(),
+            DailyLimitsGate(dc),
+            *extra_gates,
+        )
+
+    # -- building blocks (reused by the options-aware engine) ----------------------------------
+    def vix_at(self, ts_ns: int) -> float | None:
+        """The VIX level known at ``ts_ns`` (``None`` if missing, NaN or non-positive)."""
+        return None if self.market is None else clean_level(self.market.vix(ts_ns))
+
+    def min_rr(self, mode: TradeMode) -> float:
+        """Gate 5 threshold for ``mode``."""
+        dc = self.config.decision
+        return dc.min_rr_reversal if mode is TradeMode.REVERSAL else dc.min_rr_default
+
+    def risk_fraction(self, mode: TradeMode) -> float:
+        """Fraction of equity to risk: ``risk_per_trade``, halved (by default) for REVERSAL."""
+        dc = self.config.decision
+        factor = dc.reversal_risk_factor if mode is TradeMode.REVERSAL else 1.0
+        return dc.risk_per_trade * factor
+
+    def _size(self, setup: Setup, score: SetupScore, acct: AccountSummary) -> Sizing:
+        risk = self.config.risk
+        return size_units(
+            account=acct,
+            symbol_notional=self.account.symbol_notional(setup.symbol),
+            position_qty=self.account.position_qty(setup.symbol),
+            price=setup.entry,
+            unit_risk=abs(setup.entry - setup.stop),
+            unit_notional=abs(setup.entry),
+            risk_fraction=self.risk_fraction(score.mode),
+            risk=risk,
+            max_units=min(risk.max_order_qty, HardLimits.MAX_SHARES_PER_ORDER),
+        )
+
+    def action_for(self, block: str | None) -> DecisionAction:
+        """ENTER, SKIP, or SHADOW (SHADOW mode, all gates passed) for a block reason."""
+        if block is not None:
+            return DecisionAction.SKIP
+        if self.config.decision.mode is RunMode.SHADOW:
+            return DecisionAction.SHADOW
+        return DecisionAction.ENTER
+
+    def finish(self, decision: Decision, setup: Setup) -> Decision:
+        """Record a would-be entry for cooldowns and publish ``decisions.<action>``."""
+        if decision.action is not DecisionAction.SKIP:
+            self.entries.record(setup.ts_ns, setup.symbol, tuple(setup.active_signals))
+        if self.bus is not None:
+            self.bus.publish(f"decisions.{decision.action.value.lower()}", decision)
+        return decision
+
+    # -- public API -----------------------------------------------------------------------------
+    def decide(self, setup: Setup) -> Decision:
+        """Evaluate all gates for ``setup`` and return the decision (published if a bus is set)."""
+        t0 = time.perf_counter_ns()  # a duration, not a time source
+        score = self.scorer(setup)
+        acct = self.account.summary()
+        sizing = self._size(setup, score, acct)
+        ctx = GateContext(
+            setup=setup,
+            account=acct,
+            score=score,
+            sizing=sizing,
+            vix=self.vix_at(setup.ts_ns),
+            entries=self.entries,
+            min_rr=self.min_rr(score.mode),
+            extra={},
+        )
+        results, block = run_gates(self.gates, ctx)
+        decision = Decision(
+            id=make_id("dec", setup.id, self._hash),
+            setup_id=setup.id,
+            symbol=setup.symbol,
+            ts_ns=setup.ts_ns,
+            action=self.action_for(block),
+            gates=results,
+            block_reason=block,
+            direction=setup.direction,
+            quantity=float(sizing.quantity),
+            entry=setup.entry,
+            stop=setup.stop,
+            targets=(setup.tp1, setup.tp2, setup.tp3),
+            mode=score.mode,
+            risk_amount=sizing.risk_amount,
+            expected_rr=score.rr,
+            score_breakdown={
+                **score.family_sums,
+                "total": score.total,
+                "confidence": setup.confidence,
+            },
+            config_version=self.config.version,
+            config_hash=self._hash,
+            processing_time_us=(time.perf_counter_ns() - t0) / 1000.0,
+        )
+        return self.finish(decision, setup)
+
+    def on_setup(self, topic: str, setup: Setup) -> None:
+        """Bus handler: ``bus.subscribe("setups.*", engine.on_setup)``."""
+        self.decide(setup)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Serialisable engine state (entries for trade counts and cooldowns)."""
+        return {"config_hash": self._hash, "entries": self.entries.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output (config hash may differ; it is informational).
+
+        Raises
+        ------
+        ValueError
+            When ``state`` is not a state produced by :meth:`state_dict`.
+        """
+        if not isinstance(state, dict) or not isinstance(state.get("entries"), dict):
+            raise ValueError("invalid DecisionEngine state: needs an 'entries' mapping")
+        self.entries.load_state_dict(state["entries"])

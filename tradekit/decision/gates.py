@@ -1,0 +1,266 @@
+"""The seven gates of the directional engine, one small named class per gate.
+
+Modelled on zipline's ``TradingControl``: each gate has a ``name`` and one method,
+:meth:`Gate.evaluate`, that compares what the setup and the account show with its threshold
+and returns a :class:`~tradekit.core.events.GateResult` (observed value, threshold, reason).
+The values the gates compare (family sums, roles, mode, reward:risk, the sized quantity) are
+computed once per setup in a :class:`GateContext`, so the decision record holds exactly what
+the gates saw. Gates never raise on bad setups: a failed comparison is a failed gate.
+
+Custom gates are any object with ``name`` and ``evaluate(ctx) -> GateResult``; the engine turns
+an exception raised by one into a failed gate (a denial), never a dead loop.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from tradekit.config import DecisionConfig
+from tradekit.core.events import GateResult, Setup
+from tradekit.decision.cooldowns import EntryLog
+from tradekit.decision.scoring import SetupScore
+from tradekit.decision.sessions import SessionWindow, local_time
+from tradekit.decision.sizing import Sizing
+from tradekit.portfolio.base import AccountSummary
+
+__all__ = [
+    "DailyLimitsGate",
+    "FactorizationGate",
+    "Gate",
+    "GateContext",
+    "RiskSizingGate",
+    "RoleAssignmentGate",
+    "ScoreModeGate",
+    "SessionVolatilityGate",
+    "SignalIntegrityGate",
+]
+
+
+@dataclass(slots=True)
+class GateContext:
+    """Everything a gate may look at for one setup (built by the engine).
+
+    ``vix`` is ``None`` when the market view had no value at the bar. ``extra`` carries
+    values of the options-aware gates (structure, IV rank, events) keyed by name.
+    """
+
+    setup: Setup
+    account: AccountSummary
+    score: SetupScore
+    sizing: Sizing
+    vix: float | None
+    entries: EntryLog
+    min_rr: float
+    extra: dict[str, object]
+
+
+@runtime_checkable
+class Gate(Protocol):
+    """One rule: ``evaluate`` is pure given the context and returns the gate's verdict."""
+
+    @property
+    def name(self) -> str:
+        """Stable gate name recorded in :class:`~tradekit.core.events.GateResult`."""
+        ...
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        """Compare and explain. ``passed`` False means the setup must not be entered."""
+        ...
+
+
+def _finite_pos(x: float) -> bool:
+    return math.isfinite(x) and x > 0
+
+
+@dataclass(frozen=True, slots=True)
+class SignalIntegrityGate:
+    """Gate 1: confidence, confluence count, known signals and sane price levels.
+
+    Entry, stop and TP1 must be finite and > 0, the stop on the losing side of the entry and
+    TP1 on the winning side; so ``entry == stop`` fails here and is never divided by.
+    """
+
+    min_confidence: float
+    min_confluence: int
+    name: str = "signal_integrity"
+
+    def _problem(self, s: Setup, ctx: GateContext) -> str | None:
+        if not (math.isfinite(s.confidence) and s.confidence >= self.min_confidence):
+            return f"confidence {s.confidence} < {self.min_confidence}"
+        if s.confluence_count < self.min_confluence:
+            return f"confluence {s.confluence_count} < {self.min_confluence}"
+        if not s.active_signals:
+            return "no active signals"
+        if ctx.score.unknown:
+            return f"unknown signal kinds {list(ctx.score.unknown)}"
+        if s.direction not in (1, -1):
+            return f"direction {s.direction} is not +1/-1"
+        if not (_finite_pos(s.entry) and _finite_pos(s.stop) and _finite_pos(s.tp1)):
+            return f"entry/stop/tp1 must be finite and > 0 (got {s.entry}, {s.stop}, {s.tp1})"
+        if s.direction * (s.entry - s.stop) <= 0:
+            return f"stop {s.stop} not on the losing side of entry {s.entry}"
+        if s.direction * (s.tp1 - s.entry) <= 0:
+            return f"tp1 {s.tp1} not on the winning side of entry {s.entry}"
+        return None
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        problem = self._problem(ctx.setup, ctx)
+        observed = float(ctx.setup.confidence)
+        if problem is None:
+            return GateResult(self.name, True, observed, self.min_confidence, "setup is sane")
+        return GateResult(self.name, False, observed, self.min_confidence, problem)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionVolatilityGate:
+    """Gate 2: the bar time is inside the session window and VIX ≤ ``max_vix``.
+
+    A missing VIX fails by default (``vix_missing_policy="block"``); with ``"allow"`` it passes
+    and the reason says it was allowed by policy, so analytics can find those decisions.
+    """
+
+    window: SessionWindow
+    max_vix: float
+    vix_missing_policy: str = "block"
+    name: str = "session_volatility"
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        ok, why = self.window.check(ctx.setup.ts_ns)
+        vix = ctx.vix
+        observed: float | str = "missing" if vix is None else vix
+        if not ok:
+            return GateResult(self.name, False, observed, self.max_vix, why)
+        if vix is None:
+            if self.vix_missing_policy == "allow":
+                return GateResult(
+                    self.name, True, observed, self.max_vix, f"{why}; VIX missing: allow"
+                )
+            return GateResult(
+                self.name, False, observed, self.max_vix, f"{why}; VIX missing: block"
+            )
+        if vix > self.max_vix:
+            return GateResult(
+                self.name, False, vix, self.max_vix, f"VIX {vix:.2f} > {self.max_vix}"
+            )
+        return GateResult(self.name, True, vix, self.max_vix, f"{why}; VIX {vix:.2f}")
+
+
+@dataclass(frozen=True, slots=True)
+class FactorizationGate:
+    """Gate 3: the sum of family weights over the active signals ≥ ``min_score``."""
+
+    min_score: float
+    name: str = "factorization"
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        total = ctx.score.total
+        ok = total >= self.min_score - 1e-12
+        op = ">=" if ok else "<"
+        return GateResult(
+            self.name, ok, total, self.min_score, f"factor score {total:g} {op} {self.min_score:g}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignmentGate:
+    """Gate 4: a primary plus up to two confirmations from other families; needs ``min_roles``."""
+
+    min_roles: int
+    name: str = "role_assignment"
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        sc = ctx.score
+        roles = sc.roles
+        text = f"primary {sc.primary}, confirmations {list(sc.confirmations)}"
+        ok = roles >= self.min_roles
+        return GateResult(
+            self.name,
+            ok,
+            float(roles),
+            float(self.min_roles),
+            text if ok else f"{roles} roles < {self.min_roles}: {text}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreModeGate:
+    """Gate 5: trade mode from family sums; reward:risk to TP1 ≥ the mode's minimum.
+
+    The minimum is taken from the context (``ctx.min_rr``), which the engine sets from the mode
+    (3.0 REVERSAL, 2.0 otherwise; options classes scale their own table).
+    """
+
+    name: str = "score_mode"
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        rr, need, mode = ctx.score.rr, ctx.min_rr, ctx.score.mode.value
+        if not math.isfinite(rr):
+            return GateResult(self.name, False, None, need, f"{mode}: reward:risk undefined")
+        ok = rr >= need - 1e-12
+        op = ">=" if ok else "<"
+        return GateResult(self.name, ok, rr, need, f"{mode}: R:R {rr:.2f} {op} {need:g}")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSizingGate:
+    """Gate 6: the sized quantity (after every position limit) is at least one unit."""
+
+    name: str = "risk_sizing"
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        sz: Sizing = ctx.sizing
+        return GateResult(self.name, sz.quantity >= 1, float(sz.quantity), 1.0, sz.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyLimitsGate:
+    """Gate 7: trades today < max, day P&L above the loss limit, no cooldown active.
+
+    Trades are the engine's own ENTER decisions on the New York date of the bar; the loss
+    limit compares realized + unrealized day P&L with ``-daily_loss_limit × start-of-day
+    equity`` (strictly above passes).
+    """
+
+    cfg: DecisionConfig
+    name: str = "daily_limits"
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        cfg, s, acct = self.cfg, ctx.setup, ctx.account
+        n = ctx.entries.trades_on_day_of(s.ts_ns)
+        if n >= cfg.max_trades_per_day:
+            return GateResult(
+                self.name,
+                False,
+                float(n),
+                float(cfg.max_trades_per_day),
+                f"{n} trades today >= {cfg.max_trades_per_day}",
+            )
+        sod = acct.start_of_day_equity if acct.start_of_day_equity > 0 else acct.equity
+        floor_pnl = -cfg.daily_loss_limit * sod
+        if not (math.isfinite(acct.day_pnl) and acct.day_pnl > floor_pnl):
+            return GateResult(
+                self.name,
+                False,
+                acct.day_pnl,
+                floor_pnl,
+                f"day P&L {acct.day_pnl:.2f} <= limit {floor_pnl:.2f}",
+            )
+        cd = ctx.entries.active_cooldown(s.ts_ns, s.symbol, s.active_signals, cfg)
+        if cd is not None:
+            until = local_time(cd.until_ns, ctx.entries.tz)
+            return GateResult(
+                self.name,
+                False,
+                cd.which,
+                f"until {until:%H:%M} NY",
+                f"{cd.which} cooldown active until {until:%H:%M} NY",
+            )
+        return GateResult(
+            self.name,
+            True,
+            float(n),
+            float(cfg.max_trades_per_day),
+            f"{n} trades today; no cooldown",
+        )
