@@ -1,0 +1,588 @@
+"""``PaperBroker``: a simulated broker matching orders on bars and option quotes.
+
+Flow per bar (:meth:`PaperBroker.on_bar`, called for every bar the engine sees, *before* the
+engine decides on that bar):
+
+1. a new New York trading date expires the DAY orders of earlier dates (EXPIRED);
+2. working orders of the bar's symbol that may see this bar (``bar.ts_ns >= not_before_ns``)
+   are matched in submission order — stock orders on the O→H→L→C path with a per-bar volume cap
+   of ``participation × bar.volume`` shared by all orders on the symbol (no cap when the bar's
+   volume is 0, i.e. unknown, as for index bars), option packages on the
+   quote source at the bar's open time (buy at ask, sell at bid, all legs or none);
+3. the position monitor applies each managed position's :class:`~.exits.ExitPlan`;
+4. the ledger is marked at the close (stock: bar close; options: quote mids).
+
+An order submitted at clock time ``T`` may fill on a bar only when the bar opens at or after
+both ``T`` and the close of the last bar the broker has seen for the symbol, so an order decided
+on bar *t* fills at bar *t+1*'s open at the earliest — never on bar *t*.
+
+Fills during the bar (open, stop, limit, target) carry the bar's open time ``bar.ts_ns``; time
+exits and option premium exits carry its close time. The engine must set the clock to the bar
+close (or feed the bar to the broker) before submitting orders decided on that bar.
+
+Bad requests never raise: :meth:`submit` returns an :class:`~tradekit.core.events.Order` with
+status REJECTED and a ``reason`` (invalid order, market closed, insufficient buying power, no
+quote, simulated rejection). Events on the bus, in this order per fill: ``fills.new`` (the
+store persists it, critical), then ``orders.<status>``, then ``positions.update``, then
+``trades.closed`` when a round trip ended. Order transitions publish ``orders.accepted``,
+``orders.rejected``, ``orders.partially_filled``, ``orders.filled``, ``orders.cancelled``,
+``orders.expired``.
+
+Examples
+--------
+>>> from tradekit.config import ExecutionConfig
+>>> from tradekit.core.clock import SimClock
+>>> from tradekit.core.enums import Side
+>>> from tradekit.core.events import Bar
+>>> from tradekit.portfolio.ledger import HypotheticalFill, Ledger
+>>> cfg = ExecutionConfig(slippage={"kind": "none"}, commission={"kind": "none"})
+>>> clock = SimClock(0)
+>>> broker = PaperBroker(cfg, clock=clock, ledger=Ledger(10_000.0))
+>>> order = broker.submit(OrderRequest("XYZ", Side.BUY, 10, client_id="demo"))
+>>> order.status.value
+'ACCEPTED'
+>>> [f.price for f in broker.on_bar(Bar("XYZ", "1min", 0, 100.0, 101.0, 99.0, 100.5, 1e6))]
+[100.0]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from tradekit.config import ExecutionConfig
+from tradekit.core.bus import EventBus
+from tradekit.core.clock import Clock
+from tradekit.core.enums import OrderStatus, OrderType, Side, TimeInForce
+from tradekit.core.events import Bar, Decision, Fill, Order
+from tradekit.core.ids import make_id
+from tradekit.errors import BrokerError, DataError
+from tradekit.execution.base import QuoteSource
+from tradekit.execution.exits import ExitPlan
+from tradekit.execution.models import (
+    BarPathFillModel,
+    CommissionModel,
+    FillModel,
+    SlippageModel,
+    as_commission,
+    as_slippage,
+)
+from tradekit.execution.monitor import ExitInstruction, ManagedPosition, PositionMonitor
+from tradekit.execution.options_fill import OptionPricer
+from tradekit.execution.orders import (
+    OrderRequest,
+    OrderState,
+    fill_id,
+    order_id_for,
+    order_request_from_decision,
+    validate_request,
+)
+from tradekit.portfolio._dates import day_bounds_ns, default_session_bounds, ny_date
+from tradekit.portfolio.ledger import HypotheticalFill, Ledger
+
+__all__ = ["PaperBroker"]
+
+SessionBounds = Callable[[int], "tuple[int, int] | None"]
+_TERMINAL_TOPIC = {s: f"orders.{s.value.lower()}" for s in OrderStatus}
+
+
+class PaperBroker:
+    """Paper execution against bars and option quotes (see the module docstring).
+
+    Parameters
+    ----------
+    config:
+        ``AlgorithmConfig.execution`` (costs, participation, random partials/rejections,
+        scale-out fractions, break-even rule, end-of-day flatten minutes).
+    clock:
+        Source of "now" for submissions (never the wall clock in a backtest).
+    ledger:
+        The account the fills are booked into.
+    bus:
+        Optional event bus for ``orders.*``, ``fills.new``, ``positions.update``,
+        ``trades.closed``.
+    quotes:
+        Option quotes (required to trade or monitor option legs).
+    is_open:
+        ``is_open(ts_ns)`` session check at submission (e.g. ``MarketCalendar.is_open``);
+        None accepts at any time.
+    rng:
+        Generator for simulated partials/rejections; default ``default_rng(config.seed or 0)``.
+    session_bounds:
+        ``(open_ns, close_ns)`` of the session containing a time (e.g.
+        ``MarketCalendar.session_bounds``) for time exits; default Mon–Fri 09:30–16:00 New York.
+    slippage, commission, option_commission, fill_model:
+        Override the models built from ``config`` (any shorthand ``as_slippage`` /
+        ``as_commission`` accepts).
+    """
+
+    def __init__(
+        self,
+        config: ExecutionConfig,
+        *,
+        clock: Clock,
+        ledger: Ledger,
+        bus: EventBus | None = None,
+        quotes: QuoteSource | None = None,
+        is_open: Callable[[int], bool] | None = None,
+        rng: np.random.Generator | None = None,
+        session_bounds: SessionBounds | None = None,
+        slippage: object = None,
+        commission: object = None,
+        option_commission: object = None,
+        fill_model: FillModel | None = None,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self.ledger = ledger
+        self._bus = bus
+        self._is_open = is_open
+        self._rng = rng if rng is not None else np.random.default_rng(config.seed or 0)
+        self.slippage: SlippageModel = as_slippage(
+            slippage if slippage is not None else config.slippage
+        )
+        self.commission: CommissionModel = as_commission(
+            commission if commission is not None else config.commission
+        )
+        opt_comm = as_commission(
+            option_commission if option_commission is not None else config.option_commission
+        )
+        self.fill_model: FillModel = fill_model or BarPathFillModel()
+        self._options = OptionPricer(quotes, opt_comm)
+        self._orders: dict[str, OrderState] = {}
+        self._working: dict[str, list[OrderState]] = {}
+        self._monitor = PositionMonitor(
+            config.scale_out,
+            config.breakeven_after_tp1,
+            config.flatten_intraday_minutes_before_close,
+            session_bounds or default_session_bounds,
+        )
+        self._last_close: dict[str, int] = {}
+        self._seq = 0
+        self._day: dt.date | None = None
+        self._day_start_ns = 0
+        self._day_end_ns = 0
+
+    # -- publishing ---------------------------------------------------------------------------
+    def _publish_order(self, st: OrderState) -> Order:
+        snap = st.snapshot()
+        if self._bus is not None:
+            self._bus.publish(_TERMINAL_TOPIC[st.status], snap)
+        return snap
+
+    # -- submission ---------------------------------------------------------------------------
+    def submit(self, request: OrderRequest, *, exit_plan: ExitPlan | None = None) -> Order:
+        """Accept or reject ``request``; returns the order snapshot (never raises for a bad
+        request). A request whose deterministic id is already known returns that order
+        unchanged (duplicate-order guard). ``exit_plan`` is activated by the first fill."""
+        now = self._clock.now_ns()
+        oid = self._new_id(request, now)
+        existing = self._orders.get(oid)
+        if existing is not None:
+            return existing.snapshot()
+        st = OrderState(oid, request, now)
+        self._orders[oid] = st
+        try:
+            reason = self._rejection(request, now)
+        except Exception as exc:  # a plug-in (is_open, quotes, model) failed: refuse, don't crash
+            reason = f"order check failed: {type(exc).__name__}: {exc}"
+        if reason is not None:
+            st.reject(reason, now)
+            return self._publish_order(st)
+        st.accept(now)
+        st.not_before_ns = max(now, self._last_close.get(request.symbol, now))
+        self._working.setdefault(request.symbol, []).append(st)
+        if exit_plan is not None:
+            self._monitor.attach(oid, exit_plan)
+        return self._publish_order(st)
+
+    def open_position(
+        self,
+        decision: Decision,
+        exit_plan: ExitPlan | None = None,
+        *,
+        order_type: OrderType = OrderType.MARKET,
+        tif: TimeInForce = TimeInForce.DAY,
+        limit_price: float | None = None,
+    ) -> Order:
+        """Submit the entry of an ENTER ``decision`` with its exit plan.
+
+        Without ``exit_plan``, a stock decision's positive finite ``stop`` and the ``targets``
+        beyond the entry in the trade's direction become the plan. The order id is ``make_id("ord", decision.id, "entry")``.
+        """
+        req = order_request_from_decision(
+            decision, order_type=order_type, tif=tif, limit_price=limit_price
+        )
+        if exit_plan is None and not decision.legs:
+            d, e = decision.direction, decision.entry
+            ok = [t for t in decision.targets if math.isfinite(t) and t > 0 and d * (t - e) > 0]
+            stop = decision.stop if math.isfinite(decision.stop) and decision.stop > 0 else None
+            exit_plan = ExitPlan(stop=stop, targets=tuple(ok)) if (stop or ok) else None
+        return self.submit(req, exit_plan=exit_plan)
+
+    def record_rejection(self, request: OrderRequest, reason: str) -> Order:
+        """Record an order refused *before* it reached the broker (e.g. a risk denial) as a
+        REJECTED order with ``reason``, published on ``orders.rejected`` like any rejection.
+        The id is the request's deterministic id, so a later identical submission is
+        recognised as the same (rejected) order."""
+        now = self._clock.now_ns()
+        oid = self._new_id(request, now)
+        existing = self._orders.get(oid)
+        if existing is not None:
+            return existing.snapshot()
+        st = OrderState(oid, request, now)
+        self._orders[oid] = st
+        st.reject(reason, now)
+        return self._publish_order(st)
+
+    def _new_id(self, request: OrderRequest, now: int) -> str:
+        oid = order_id_for(request)
+        if oid is None:  # no decision/client id: unique within this broker's run
+            self._seq += 1
+            oid = make_id("ord", "seq", self._seq, request.symbol, now)
+        return oid
+
+    def _rejection(self, req: OrderRequest, now: int) -> str | None:
+        reason = validate_request(req)
+        if reason is not None:
+            return reason
+        if self._is_open is not None and not self._is_open(now):
+            return "market closed"
+        if req.legs and not self._options.available:
+            return "no quote source for option legs"
+        p = self.config.random_reject_prob
+        if p > 0.0 and self._rng.random() < p:
+            return "rejected by the venue (simulated random rejection)"
+        return self._buying_power_reason(req, now)
+
+    def _buying_power_reason(self, req: OrderRequest, now: int) -> str | None:
+        side = int(req.side)
+        hypo: list[HypotheticalFill]
+        if req.legs:
+            priced = self._options.price(req.legs, side, now)
+            if priced is None:
+                return "no quote available for an option leg"
+            hypo = self._options.hypothetical(req.legs, side, req.quantity, priced)
+        else:
+            ref = req.limit_price or req.stop_price or self.ledger.last_price(req.symbol)
+            if ref != ref:  # no price known yet: checked again at fill time
+                return None
+            px = self.slippage.price(side, ref, req.quantity, None)
+            comm = self.commission.cost(req.quantity, px, 1.0)
+            hypo = [(req.symbol, side * req.quantity, px, 1.0, None, comm)]
+        return self._bp_shortfall(hypo)
+
+    def _bp_shortfall(self, hypo: list[HypotheticalFill]) -> str | None:
+        ledger = self.ledger
+        for h in hypo:
+            if not ledger.is_reducing(h[0], h[1]):
+                break
+        else:
+            return None
+        after = ledger.buying_power_after(hypo)
+        if after < -1e-9:
+            return f"insufficient buying power (short by {-after:.2f})"
+        return None
+
+    # -- cancel / queries ---------------------------------------------------------------------
+    def cancel(self, order_id: str, reason: str = "cancelled by request") -> Order:
+        """Cancel a working order (a finished order is returned unchanged).
+
+        Raises :class:`~tradekit.errors.BrokerError` for an unknown id.
+        """
+        st = self._orders.get(order_id)
+        if st is None:
+            raise BrokerError(f"unknown order id {order_id!r}")
+        if not st.is_working:
+            return st.snapshot()
+        self._finish(st, OrderStatus.CANCELLED, self._clock.now_ns(), reason)
+        return st.snapshot()
+
+    def cancel_all(self, reason: str = "cancel all") -> list[Order]:
+        """Cancel every working order (the kill switch calls this); returns them."""
+        now = self._clock.now_ns()
+        out = []
+        for sts in list(self._working.values()):
+            for st in list(sts):
+                self._finish(st, OrderStatus.CANCELLED, now, reason)
+                out.append(st.snapshot())
+        return out
+
+    def _finish(self, st: OrderState, status: OrderStatus, ts: int, reason: str) -> None:
+        st.transition(status, ts, reason)
+        self._drop_working(st)
+        self._publish_order(st)
+
+    def _drop_working(self, st: OrderState) -> None:
+        sts = self._working.get(st.request.symbol)
+        if sts is not None and st in sts:
+            sts.remove(st)
+        if st.filled_qty == 0:
+            self._monitor.drop_plan(st.id)
+
+    def open_orders(self) -> list[Order]:
+        """Snapshots of every working order, in submission order per symbol."""
+        return [st.snapshot() for sts in self._working.values() for st in sts]
+
+    def get_order(self, order_id: str) -> Order | None:
+        st = self._orders.get(order_id)
+        return st.snapshot() if st is not None else None
+
+    def orders(self) -> list[Order]:
+        """Snapshots of every order this broker has seen."""
+        return [st.snapshot() for st in self._orders.values()]
+
+    def managed_positions(self) -> list[ManagedPosition]:
+        """Positions under an exit plan (read them; do not mutate)."""
+        return self._monitor.positions()
+
+    def restore_orders(self, orders: Iterable[Order]) -> None:
+        """Re-learn orders after a restart (e.g. from the store) so resubmissions of the same
+        deterministic ids are recognised; working ones resume matching."""
+        for o in orders:
+            if o.id in self._orders:
+                continue
+            req = OrderRequest(o.symbol, o.side, o.quantity, o.order_type, o.tif, o.limit_price,
+                               o.stop_price, o.legs, o.decision_id, o.tag)  # fmt: skip
+            st = OrderState(o.id, req, o.ts_ns)
+            st.status, st.filled_qty, st.avg_price, st.reason = (
+                o.status,
+                o.filled_qty,
+                o.avg_fill_price,
+                o.reason,
+            )
+            self._orders[o.id] = st
+            if st.is_working:
+                self._working.setdefault(o.symbol, []).append(st)
+
+    def end_session(self, ts_ns: int) -> list[Order]:
+        """Expire every working DAY order submitted at or before ``ts_ns`` (call at the session
+        close); returns them."""
+        return self._expire_day_orders(lambda st: st.submitted_ns <= ts_ns, ts_ns)
+
+    def _expire_day_orders(self, pick: Callable[[OrderState], bool], ts_ns: int) -> list[Order]:
+        out = []
+        for sts in list(self._working.values()):
+            for st in [s for s in sts if s.request.tif is TimeInForce.DAY and pick(s)]:
+                self._finish(st, OrderStatus.EXPIRED, ts_ns, "DAY order expired at session end")
+                out.append(st.snapshot())
+        return out
+
+    # -- bars ---------------------------------------------------------------------------------
+    def on_bar(self, bar: Bar) -> list[Fill]:
+        """Match, monitor and mark on ``bar``; returns the fills it produced (see the module
+        docstring). Raises :class:`~tradekit.errors.DataError` for a bar with non-finite or
+        non-positive prices."""
+        if not (bar.low > 0 and math.isfinite(bar.high) and math.isfinite(bar.open + bar.close)):
+            raise DataError(f"invalid bar {bar!r}", rule="bar_prices")
+        fills: list[Fill] = []
+        if not (self._day_start_ns <= bar.ts_ns < self._day_end_ns):
+            self._new_day(bar.ts_ns)
+        day = self._day
+        assert day is not None
+        if self._working.get(bar.symbol):
+            self._match(bar, fills)
+        if self._monitor.watching(bar.symbol):
+            self._run_monitor(bar, day, fills)
+        self.ledger.mark(bar.symbol, bar.close, bar.close_ts_ns)
+        self._options.mark(self.ledger, bar.symbol, bar.close_ts_ns)
+        self._last_close[bar.symbol] = bar.close_ts_ns
+        return fills
+
+    def _new_day(self, ts_ns: int) -> None:
+        day = ny_date(ts_ns)
+        if self._day is not None and day != self._day:
+            # only orders of earlier trading dates: one sent before today's first bar stays
+            self._expire_day_orders(lambda st: ny_date(st.submitted_ns) < day, ts_ns)
+        self._day = day
+        self._day_start_ns, self._day_end_ns = day_bounds_ns(ts_ns)
+
+    def _match(self, bar: Bar, fills: list[Fill]) -> None:
+        vol = bar.volume
+        cap = self.config.participation * vol if vol > 0 else math.inf
+        used = 0.0
+        for st in list(self._working[bar.symbol]):
+            if st.not_before_ns > bar.ts_ns:
+                continue
+            if st.request.legs:
+                self._match_option(st, bar, fills)
+            else:
+                used += self._match_stock(st, bar, cap - used, fills)
+
+    def _partial(self, qty: float) -> float:
+        p = self.config.random_partial_prob
+        if p > 0.0 and qty > 1 and self._rng.random() < p:
+            return float(max(1, math.floor(self._rng.random() * qty)))
+        return qty
+
+    def _match_stock(self, st: OrderState, bar: Bar, avail: float, fills: list[Fill]) -> float:
+        res = self.fill_model.fill(st, bar)
+        tif = st.request.tif
+        if res is not None:
+            st.triggered = res.triggered
+        if res is None or not res.filled:
+            if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
+                self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, f"{tif} not marketable")
+            return 0.0
+        qty = float(math.floor(min(st.remaining, avail) + 1e-9))
+        if tif is TimeInForce.FOK and qty < st.remaining:
+            self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "FOK: not fillable in full")
+            return 0.0
+        if self.config.random_partial_prob > 0.0 and tif is not TimeInForce.FOK:
+            qty = self._partial(qty)
+        if qty < 1:
+            if tif is TimeInForce.IOC:
+                self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "IOC: no volume available")
+            return 0.0
+        req = st.request
+        side = int(req.side)
+        px = self.slippage.price(side, res.price, qty, bar) if res.taker else res.price
+        comm = self.commission.cost(qty, px, 1.0)
+        reason = self._bp_shortfall([(req.symbol, side * qty, px, 1.0, None, comm)])
+        if reason is not None:
+            self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, reason + " at fill")
+            return 0.0
+        # positional: (id, order_id, symbol, side, qty, price, ts, commission, slippage, mult, leg)
+        fill = Fill(
+            fill_id(st.id, st.fill_seq + 1, 0),
+            st.id,
+            req.symbol,
+            req.side,
+            qty,
+            px,
+            bar.ts_ns,
+            comm,
+            abs(px - res.price) * qty,
+            1.0,
+            0,
+            req.decision_id,
+        )
+        self._book(st, [fill], qty, px, bar.ts_ns, fills)
+        if tif is TimeInForce.IOC and st.is_working:
+            self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "IOC remainder cancelled")
+        return qty
+
+    def _match_option(self, st: OrderState, bar: Bar, fills: list[Fill]) -> None:
+        req, tif = st.request, st.request.tif
+        side = int(req.side)
+        priced = self._options.price(req.legs, side, bar.ts_ns)
+        ok = priced is not None and (
+            req.limit_price is None
+            or (priced.net <= req.limit_price if side > 0 else priced.net >= req.limit_price)
+        )
+        if priced is None or not ok:
+            if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
+                self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, f"{tif} not marketable")
+            return
+        qty = self._partial(st.remaining) if tif is not TimeInForce.FOK else st.remaining
+        hypo = self._options.hypothetical(req.legs, side, qty, priced)
+        reason = self._bp_shortfall(hypo)
+        if reason is not None:
+            self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, reason + " at fill")
+            return
+        leg_fills = self._options.fills(st, qty, priced, bar.ts_ns)
+        self._book(st, leg_fills, qty, priced.net, bar.ts_ns, fills)
+
+    def _book(
+        self, st: OrderState, new: list[Fill], qty: float, net: float, ts: int, out: list[Fill]
+    ) -> None:
+        """Publish the fills, book them, update the order and managed positions, publish."""
+        bus = self._bus
+        n_closed = self.ledger.closed_count
+        st.add_fill(qty, net, ts)
+        for f in new:
+            if bus is not None:
+                bus.publish("fills.new", f)
+            contract = st.request.legs[f.leg_index].contract if st.request.legs else None
+            self.ledger.apply_fill(f, contract=contract)
+        out.extend(new)
+        if not st.is_working:
+            self._drop_working(st)
+        self._on_filled(st, qty, net)
+        if bus is not None:
+            bus.publish(_TERMINAL_TOPIC[st.status], st.snapshot())
+            for f in new:
+                snap = self.ledger.position_snapshot(f.symbol)
+                if snap is not None:
+                    bus.publish("positions.update", snap)
+            for t in self.ledger.closed_since(n_closed):
+                bus.publish("trades.closed", t)
+
+    # -- exit plans ---------------------------------------------------------------------------
+    def _on_filled(self, st: OrderState, qty: float, net: float) -> None:
+        req = st.request
+        m = self._monitor.on_entry_fill(st.id, req, qty, net, not st.is_working)
+        if m is None:
+            return
+        plan = m.plan
+        if not req.legs:
+            self.ledger.set_stop(req.symbol, m.stop, plan.targets)
+        elif len(req.legs) == 1 and plan.premium_stop_pct is not None:
+            risk = abs(m.entry_price) * plan.premium_stop_pct
+            self.ledger.set_risk_per_unit(req.legs[0].contract.symbol, risk)
+
+    def _run_monitor(self, bar: Bar, day: dt.date, fills: list[Fill]) -> None:
+        for m, ins in self._monitor.exits(bar, day, self._options.mark_net):
+            self._exit(m, ins, bar, fills)
+        for m in self._monitor.positions(bar.symbol):
+            if not m.legs:
+                self.ledger.set_stop(m.symbol, m.stop)
+
+    def _exit(self, m: ManagedPosition, ins: ExitInstruction, bar: Bar, fills: list[Fill]) -> None:
+        """Close ``ins.qty`` units of ``m`` now (clamped to what the ledger still holds)."""
+        qty = min(ins.qty, self._held_units(m))
+        if qty < 1:
+            m.qty = 0.0
+            return
+        m.exit_seq += 1
+        side = Side(-m.side)
+        otype = (
+            OrderType.STOP
+            if ins.tag == "stop"
+            else (OrderType.LIMIT if ins.tag.startswith("tp") else OrderType.MARKET)
+        )
+        price = None if otype is OrderType.MARKET else ins.price
+        lim, stp = (price, None) if otype is OrderType.LIMIT else (None, price)
+        req = OrderRequest(m.symbol, side, qty, otype, TimeInForce.IOC, lim, stp, m.legs,
+                           m.decision_id, f"exit:{ins.tag}")  # fmt: skip
+        oid = make_id("ord", m.key, ins.tag, m.exit_seq)
+        st = OrderState(oid, req, bar.ts_ns)
+        st.exit_key = m.key
+        self._orders[oid] = st
+        st.accept(bar.ts_ns)
+        self._publish_order(st)
+        if m.legs:
+            ts = bar.close_ts_ns
+            priced = self._options.price(m.legs, int(side), ts)
+            if priced is None:  # no quote: try again next bar
+                self._finish(st, OrderStatus.CANCELLED, ts, "no quote for exit")
+                return
+            self._book(st, self._options.fills(st, qty, priced, ts), qty, priced.net, ts, fills)
+        else:
+            timed = ins.price != ins.price
+            ref, ts = (bar.close, bar.close_ts_ns) if timed else (ins.price, bar.ts_ns)
+            px = self.slippage.price(int(side), ref, qty, bar) if ins.taker else ref
+            comm = self.commission.cost(qty, px, 1.0)
+            slip = abs(px - ref) * qty
+            fill = Fill(fill_id(oid, 1, 0), oid, m.symbol, side, qty, px, ts, comm, slip,
+                        1.0, 0, m.decision_id)  # fmt: skip
+            self._book(st, [fill], qty, px, ts, fills)
+        m.qty = min(m.qty - qty, self._held_units(m))
+
+    def _held_units(self, m: ManagedPosition) -> float:
+        if not m.legs:
+            q = self.ledger.position_qty(m.symbol)
+            return abs(q) if q * m.side > 0 else 0.0
+        units = math.inf
+        for leg in m.legs:
+            q = self.ledger.position_qty(leg.contract.symbol)
+            want = m.side * leg.ratio
+            units = min(units, abs(q) / abs(leg.ratio) if q * want > 0 else 0.0)
+        return float(math.floor(units + 1e-9))
+
+    def __repr__(self) -> str:
+        n = sum(len(v) for v in self._working.values())
+        return f"PaperBroker(orders={len(self._orders)}, working={n}, ledger={self.ledger!r})"

@@ -1,0 +1,172 @@
+"""One position's bookkeeping and the closed-trade record (used by :class:`~.ledger.Ledger`).
+
+Conventions (the origin system got several of these wrong):
+
+* ``qty`` is **signed**: long > 0, short < 0.
+* ``avg_price`` is the quantity-weighted fill price of the open quantity (commission excluded);
+  commissions paid on the open quantity wait in ``open_commission`` and are realised pro rata
+  as the position closes, so ``realized = Σ closed-trade P&L`` exactly, net of every fee.
+* Reducing fills never open anything; a fill larger than the position closes it and opens the
+  rest on the other side (a *flip*), splitting that fill's commission by quantity.
+* A *trade* (round trip) runs from flat to flat; scale-ins and scale-outs belong to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from tradekit.core.events import OptionContract, PositionSnapshot
+
+__all__ = ["ClosedTrade", "OpenTrade", "Position"]
+
+_NAN = math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedTrade:
+    """A finished round trip (flat → flat) — one row of the store's ``trades`` table.
+
+    ``quantity`` is the total quantity opened (units), prices are quantity-weighted averages,
+    ``pnl`` is net of ``commission`` (both legs), ``gross_pnl`` before it; ``r_multiple`` is
+    ``pnl / initial risk`` when a stop (or a premium risk) was known, else NaN.
+    """
+
+    id: str
+    symbol: str
+    underlying: str
+    direction: int
+    quantity: float
+    entry_ts_ns: int
+    exit_ts_ns: int
+    entry_price: float
+    exit_price: float
+    pnl: float
+    gross_pnl: float
+    commission: float
+    multiplier: float = 1.0
+    r_multiple: float = _NAN
+    initial_stop: float | None = None
+
+
+@dataclass(slots=True)
+class OpenTrade:
+    """Accumulators of the round trip in progress on one symbol."""
+
+    id: str
+    direction: int
+    entry_ts_ns: int
+    entry_qty: float = 0.0
+    entry_value: float = 0.0
+    exit_qty: float = 0.0
+    exit_value: float = 0.0
+    commission: float = 0.0
+    pnl: float = 0.0
+    risk_per_unit: float = _NAN
+    initial_stop: float | None = None
+
+    def close(self, pos: Position, ts_ns: int) -> ClosedTrade:
+        """The :class:`ClosedTrade` of this round trip, ending at ``ts_ns``."""
+        risk = self.risk_per_unit * self.entry_qty * pos.multiplier
+        return ClosedTrade(
+            id=self.id,
+            symbol=pos.symbol,
+            underlying=pos.underlying,
+            direction=self.direction,
+            quantity=self.entry_qty,
+            entry_ts_ns=self.entry_ts_ns,
+            exit_ts_ns=ts_ns,
+            entry_price=self.entry_value / self.entry_qty,
+            exit_price=self.exit_value / self.exit_qty if self.exit_qty else _NAN,
+            pnl=self.pnl,
+            gross_pnl=self.pnl + self.commission,
+            commission=self.commission,
+            multiplier=pos.multiplier,
+            r_multiple=self.pnl / risk if risk > 0 else _NAN,
+            initial_stop=self.initial_stop,
+        )
+
+
+@dataclass(slots=True)
+class Position:
+    """Mutable state of one symbol in the ledger (read it through ``Ledger.snapshot()``).
+
+    ``unit_greeks`` are per unit of one contract as the Greeks callback gives them
+    (delta, gamma, theta per day, vega per vol point); position Greeks multiply by
+    ``qty × multiplier``. A stock has unit delta 1.
+    """
+
+    symbol: str
+    underlying: str
+    multiplier: float = 1.0
+    contract: OptionContract | None = None
+    qty: float = 0.0
+    avg_price: float = _NAN
+    open_commission: float = 0.0
+    realized_pnl: float = 0.0
+    mark: float = _NAN
+    mark_ts_ns: int = -1
+    stop: float | None = None
+    targets: tuple[float, ...] = ()
+    unit_greeks: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    trade: OpenTrade | None = None
+    trade_seq: int = 0
+    opening_orders: set[str] = field(default_factory=set)
+
+    @property
+    def price(self) -> float:
+        """Mark if known, else the average price (so an unmarked position is worth its cost)."""
+        return self.mark if self.mark == self.mark else self.avg_price
+
+    @property
+    def market_value(self) -> float:
+        """Signed value ``qty × price × multiplier`` (currency); 0 when flat."""
+        return self.qty * self.price * self.multiplier if self.qty else 0.0
+
+    @property
+    def unrealized_pnl(self) -> float:
+        """``qty × (price - avg) × multiplier`` minus commissions paid on the open quantity."""
+        if not self.qty:
+            return 0.0
+        return self.qty * (self.price - self.avg_price) * self.multiplier - self.open_commission
+
+    def start_trade(self, direction: int, ts_ns: int, first_fill_id: str) -> OpenTrade:
+        """Open a new round trip (position was flat); its id derives from the first fill's
+        (deterministic, unique) id."""
+        self.trade_seq += 1
+        risk = abs(self.avg_price - self.stop) if self.stop is not None else _NAN
+        self.trade = OpenTrade(
+            id=f"trd-{first_fill_id.removeprefix('fil-')}",
+            direction=direction,
+            entry_ts_ns=ts_ns,
+            risk_per_unit=risk,
+            initial_stop=self.stop,
+        )
+        return self.trade
+
+    def greeks(self) -> tuple[float, float, float, float]:
+        """Position Greeks (currency units of :class:`~tradekit.portfolio.base.GreekTotals`)."""
+        k = self.qty * self.multiplier
+        if self.contract is None:
+            return k, 0.0, 0.0, 0.0
+        d, g, t, v = self.unit_greeks
+        return d * k, g * k, t * k, v * k
+
+    def snapshot(self, ts_ns: int) -> PositionSnapshot:
+        d, g, t, v = self.greeks()
+        return PositionSnapshot(
+            ts_ns=ts_ns,
+            symbol=self.symbol,
+            quantity=self.qty,
+            avg_price=self.avg_price,
+            market_price=self.price,
+            multiplier=self.multiplier,
+            unrealized_pnl=self.unrealized_pnl,
+            realized_pnl=self.realized_pnl,
+            delta=d,
+            gamma=g,
+            theta=t,
+            vega=v,
+            stop=self.stop,
+            targets=self.targets,
+        )
