@@ -102,12 +102,22 @@ class SignalConfig(_Model):
     fvg_min_gap_atr: float = Field(0.0, ge=0)
     fvg_require_middle_color: bool = False
     fvg_max_age_bars: int | None = Field(None, ge=1)
+    fvg_max_active: int = Field(
+        256, ge=1, description="active-gap pool size; when full the oldest gap is evicted"
+    )
     sweep_max_age_bars: int | None = Field(None, ge=1)
     sweep_equal_levels_atr: float = Field(0.1, ge=0)
+    sweep_max_levels: int = Field(
+        64, ge=1, description="active swing levels kept per side; when full the oldest is evicted"
+    )
     day_offset_hours: float = Field(0.0, ge=-24, le=24)
     displacement_body_atr_mult: float = Field(1.5, gt=0)
     displacement_min_body_ratio: float = Field(0.6, gt=0, le=1)
     breaker_max_age_bars: int = Field(50, ge=1)
+    breaker_max_zones: int = Field(16, ge=1, description="active zones kept; oldest evicted")
+    smt_max_lag_bars: int = Field(
+        20, ge=0, description="max distance between the two instruments' swing bars of an SMT"
+    )
     volume_window: int = Field(20, ge=1)
     volume_mult: float = Field(2.0, gt=0)
     volume_min_body_ratio: float = Field(0.5, ge=0, le=1)
@@ -227,7 +237,11 @@ class RiskConfig(_Model):
     max_portfolio_delta_pct: float = Field(0.05, gt=0, description="|Δ|·$1 move / equity")
     max_portfolio_theta_pct: float = Field(0.005, gt=0, description="|θ| per day / equity")
     max_portfolio_vega_pct: float = Field(0.01, gt=0, description="|vega| per vol point / equity")
-    daily_loss_action: Literal["REDUCING", "HALTED"] = "HALTED"
+    daily_loss_action: Literal["REDUCING", "HALTED"] = Field(
+        "REDUCING",
+        description="REDUCING: only risk-reducing orders until the next trading day; "
+        "HALTED: latched until an explicit reset",
+    )
     price_collar_pct: float = Field(0.10, gt=0)
     max_order_qty: int = Field(HardLimits.MAX_SHARES_PER_ORDER, ge=1)
     max_contracts_per_order: int = Field(HardLimits.MAX_CONTRACTS_PER_ORDER, ge=1)

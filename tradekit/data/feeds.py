@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from tradekit._typing import IntArray
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import Clock, WallClock
 from tradekit.core.enums import AlertLevel
@@ -181,6 +182,9 @@ class ReplayFeed(_Feed):
         bar's close time before the bar is delivered.
     timeframe:
         ``Bar.timeframe`` label of the emitted bars.
+    calendar:
+        Exchange calendar of daily bars: a daily bar stamped at a session open closes at that
+        session's close (None: every bar lasts the inferred bar spacing).
 
     Examples
     --------
@@ -204,9 +208,11 @@ class ReplayFeed(_Feed):
         publish_bars: bool = False,
         max_sleep_s: float = 60.0,
         yield_every: int = 1000,
+        calendar: str | None = "XNYS",
     ) -> None:
         if speed is not None and not speed > 0:
             raise ValueError(f"speed must be > 0 or None, got {speed}")
+        self.calendar = calendar
         super().__init__(bus=bus, clock=clock, publish_bars=publish_bars)
         self.speed = speed
         self.timeframe = timeframe
@@ -222,11 +228,24 @@ class ReplayFeed(_Feed):
             ts, o, h, lo, c, v = bars_to_arrays(validate_bars(df))
             dur = infer_bar_duration_ns(ts) if ts.shape[0] > 1 else 60 * _NS
             sym = np.full(ts.shape[0], k, dtype=np.int64)
-            parts.append((ts, sym, o, h, lo, c, v, np.full(ts.shape[0], dur, dtype=np.int64)))
+            parts.append((ts, sym, o, h, lo, c, v, self._durations(ts, dur)))
         cols = [np.concatenate([p[i] for p in parts]) if parts else np.empty(0) for i in range(8)]
         # by close time (= emission time), then open time, then symbol order
         order = np.lexsort((cols[1], cols[0], cols[0] + cols[7]))
         self._cols = [col[order] for col in cols]
+
+    def _durations(self, ts: IntArray, dur: int) -> IntArray:
+        """Per-bar durations: ``dur`` for intraday bars; a daily bar stamped at its session
+        open closes at that session's close (16:00 New York, 13:00 on half days), not 24 hours
+        later — so a decision taken at its close is taken while the next session is still
+        ahead, and an order then waits for that session's open."""
+        out = np.full(ts.shape[0], dur, dtype=np.int64)
+        if self.calendar is None or dur < 86_400 * _NS:
+            return out
+        opens, closes = get_calendar(self.calendar).session_open_close(ts)
+        at_open = (opens == ts) & (closes > ts)
+        out[at_open] = closes[at_open] - ts[at_open]
+        return out
 
     def __len__(self) -> int:
         return int(self._cols[0].shape[0])

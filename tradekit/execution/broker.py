@@ -185,14 +185,18 @@ class PaperBroker:
             return existing.snapshot()
         st = OrderState(oid, request, now)
         self._orders[oid] = st
+        open_now = False
         try:
-            reason = self._rejection(request, now)
+            open_now = self._is_open is None or bool(self._is_open(now))
+            reason = self._rejection(request, now, open_now)
         except Exception as exc:  # a plug-in (is_open, quotes, model) failed: refuse, don't crash
             reason = f"order check failed: {type(exc).__name__}: {exc}"
         if reason is not None:
             st.reject(reason, now)
             return self._publish_order(st)
         st.accept(now)
+        if open_now:
+            st.session_day = ny_date(now)
         st.not_before_ns = max(now, self._last_close.get(request.symbol, now))
         self._working.setdefault(request.symbol, []).append(st)
         if exit_plan is not None:
@@ -245,12 +249,12 @@ class PaperBroker:
             oid = make_id("ord", "seq", self._seq, request.symbol, now)
         return oid
 
-    def _rejection(self, req: OrderRequest, now: int) -> str | None:
+    def _rejection(self, req: OrderRequest, now: int, open_now: bool) -> str | None:
         reason = validate_request(req)
         if reason is not None:
             return reason
-        if self._is_open is not None and not self._is_open(now):
-            return "market closed"
+        if req.tif in (TimeInForce.IOC, TimeInForce.FOK) and not open_now:
+            return "market closed"  # an immediate order cannot wait for the next session
         if req.legs and not self._options.available:
             return "no quote source for option legs"
         p = self.config.random_reject_prob
@@ -396,7 +400,13 @@ class PaperBroker:
         day = ny_date(ts_ns)
         if self._day is not None and day != self._day:
             # only orders of earlier trading dates: one sent before today's first bar stays
-            self._expire_day_orders(lambda st: ny_date(st.submitted_ns) < day, ts_ns)
+            self._expire_day_orders(
+                lambda st: st.session_day is not None and st.session_day < day, ts_ns
+            )
+        for sts in self._working.values():  # orders queued while closed join this session
+            for st in sts:
+                if st.session_day is None:
+                    st.session_day = day
         self._day = day
         self._day_start_ns, self._day_end_ns = day_bounds_ns(ts_ns)
 

@@ -28,6 +28,8 @@ a SELL (closing the package, every leg reversed) fills when the net is ``>= limi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import math
 from dataclasses import dataclass
 
@@ -215,6 +217,7 @@ class OrderState:
         "not_before_ns",
         "reason",
         "request",
+        "session_day",
         "status",
         "submitted_ns",
         "triggered",
@@ -234,6 +237,9 @@ class OrderState:
         self.fill_seq = 0
         self.triggered = False
         self.exit_key: str | None = None
+        #: New York trading date whose session a DAY order belongs to; None while it waits
+        #: for the next session (sent while the market was closed).
+        self.session_day: dt.date | None = None
 
     @property
     def remaining(self) -> float:

@@ -199,6 +199,7 @@ class RiskEngine:
         self._recent: deque[int] = deque()
         self._trades: dict[str, int] = {}
         self._last_open: dict[str, int] = {}
+        self._reducing_day: str | None = None
         self._restore()
 
     # -- state -------------------------------------------------------------------------------
@@ -239,6 +240,11 @@ class RiskEngine:
         old = self._state
         if new is old:
             return
+        self._reducing_day = (
+            self._days.key(self.clock.now_ns())
+            if new is TradingState.REDUCING and by == "risk.daily_loss"
+            else None
+        )
         self._state, self._reason = new, reason
         self._persist(by)
         log.warning("risk state %s -> %s by %s: %s", old.value, new.value, by, reason)
@@ -425,7 +431,16 @@ class RiskEngine:
             )
 
     def evaluate_account(self) -> TradingState:
-        """Check the daily-loss limit now (call once per bar); returns the resulting state."""
+        """Check the daily-loss limit now (call once per bar); returns the resulting state.
+
+        A REDUCING entered because of the daily-loss limit ends by itself on the next New York
+        trading day, since the day P&L that caused it starts again from zero; HALTED never
+        ends by itself (:meth:`reset`)."""
+        day = self._days.key(self.clock.now_ns())
+        if self._reducing_day is not None and day != self._reducing_day:
+            self._reducing_day = None
+            if self._state is TradingState.REDUCING:
+                self._change(TradingState.ACTIVE, f"new trading day {day}", "risk.daily_loss")
         acct = self.account.summary()
         if self._state is not TradingState.HALTED and self._loss.breached(acct):
             target = TradingState(self.config.risk.daily_loss_action)

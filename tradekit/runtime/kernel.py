@@ -42,7 +42,7 @@ from typing import Any
 
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
-from tradekit.core.clock import Clock, SimClock
+from tradekit.core.clock import NS_PER_DAY, Clock, SimClock
 from tradekit.core.enums import DecisionAction, RunMode, Side
 from tradekit.core.events import Bar, Decision, Fill, Leg, Order, Setup, Signal
 from tradekit.data.calendar import get_calendar
@@ -57,6 +57,7 @@ from tradekit.execution.orders import OrderRequest, order_request_from_decision
 from tradekit.portfolio.ledger import Ledger
 from tradekit.risk.engine import RiskEngine, StateStore
 from tradekit.risk.killswitch import KillSwitch
+from tradekit.signals.mtf import timeframe_ns
 from tradekit.signals.pipeline import SetupPipeline
 
 __all__ = ["BarOutcome", "Engine"]
@@ -147,6 +148,7 @@ class Engine:
                 config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus
             )
         self.trades_options = trade_options
+        self._intraday = timeframe_ns(config.timeframe) < NS_PER_DAY
         self._pipelines: dict[str, SetupPipeline] = {}
         self.counts: Counter[str] = Counter()
 
@@ -203,8 +205,14 @@ class Engine:
         ref = None
         if decision.legs:
             ref = abs(sum(leg.ratio * leg.price for leg in decision.legs))
+        if self._intraday and not self.calendar.is_open(self.clock.now_ns()):
+            # decided on the session's last bar: an intraday signal is stale by the next open
+            self.broker.record_rejection(request, "market closed: intraday entry not carried over")
+            self.counts["orders.rejected"] += 1
+            return
         verdict = self.risk.approve(request, ref_price=ref)
         if not verdict.approved:
+            self.broker.record_rejection(request, f"risk: {verdict.reason}")
             self.counts["risk_denied"] += 1
             return
         order = self.broker.open_position(decision, plan)

@@ -245,10 +245,18 @@ class TestRejections:
         assert o.status is OrderStatus.REJECTED and fragment in o.reason
         assert w.events[-1] == ("orders.rejected", o)
 
-    def test_market_closed(self) -> None:
+    def test_market_closed_rejects_immediate_orders(self) -> None:
+        w = make(is_open=lambda ts: False)
+        for tif in (TimeInForce.IOC, TimeInForce.FOK):
+            o = w.broker.submit(req(tif=tif, tag=tif.value))
+            assert o.status is OrderStatus.REJECTED and o.reason == "market closed"
+
+    def test_day_order_sent_while_closed_waits_for_the_next_session(self) -> None:
         w = make(is_open=lambda ts: False)
         o = w.broker.submit(req())
-        assert o.status is OrderStatus.REJECTED and o.reason == "market closed"
+        assert o.status is OrderStatus.ACCEPTED
+        fills = step(w, bar(DAY // MIN, 10, 11, 9, 10.5))  # next NY date: joins it and fills
+        assert [f.price for f in fills] == [10.0]
 
     def test_insufficient_buying_power(self) -> None:
         w = make(initial_cash=1_000.0)

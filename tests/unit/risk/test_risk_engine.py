@@ -220,8 +220,11 @@ class TestConfiguredLimits:
         clock.advance(MIN)
         assert r.approve(buy()).approved
 
-    def test_daily_loss_halts_by_default(self) -> None:
+    def test_daily_loss_reduces_by_default_and_can_halt(self) -> None:
         r = make_risk(Acct(day_pnl=-2_500.0))
+        assert denied(r.approve(buy()), "daily_loss")
+        assert r.trading_state is TradingState.REDUCING
+        r = make_risk(Acct(day_pnl=-2_500.0), **{"risk.daily_loss_action": "HALTED"})
         assert denied(r.approve(buy()), "daily_loss")
         assert r.trading_state is TradingState.HALTED
 
@@ -231,6 +234,20 @@ class TestConfiguredLimits:
         assert r.evaluate_account() is TradingState.REDUCING
         assert r.approve(buy(50, side=Side.SELL)).approved
         assert denied(r.approve(buy(symbol="QQQ")), "trading_state")
+
+    def test_daily_loss_reducing_ends_on_the_next_trading_day_but_halted_does_not(self) -> None:
+        clock = SimClock(T0)
+        loss = Acct(day_pnl=-3_000.0)
+        reducing = make_risk(loss, clock=clock, **{"risk.daily_loss_action": "REDUCING"})
+        halted = make_risk(loss, clock=clock, **{"risk.daily_loss_action": "HALTED"})
+        assert reducing.evaluate_account() is TradingState.REDUCING
+        assert halted.evaluate_account() is TradingState.HALTED
+        clock.advance(60 * MIN)  # same New York day: still reducing
+        assert reducing.evaluate_account() is TradingState.REDUCING
+        reducing.account = halted.account = Acct()  # the new day starts with a flat day P&L
+        clock.advance(24 * 60 * MIN)
+        assert reducing.evaluate_account() is TradingState.ACTIVE
+        assert halted.evaluate_account() is TradingState.HALTED
 
 
 class TestTradingStates:
