@@ -53,7 +53,9 @@ def main(argv: list[str]) -> int:
     for r in rows:  # scripts may use their own keys; keep them all, in first-seen order
         cols.extend(k for k in r if k not in cols)
     table = [[_fmt(r.get(c)) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(t[i]) for t in table)) if table else len(c) for i, c in enumerate(cols)]
+    widths = [
+        max(len(c), *(len(t[i]) for t in table)) if table else len(c) for i, c in enumerate(cols)
+    ]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for t in table:

@@ -65,7 +65,9 @@ def _replay_inputs(args: argparse.Namespace) -> _Inputs:
 
     if args.data == "synthetic":
         total = args.history_days + args.days
-        history = datasets.synthetic_intraday(args.symbol, start=args.start, days=total, seed=args.seed)
+        history = datasets.synthetic_intraday(
+            args.symbol, start=args.start, days=total, seed=args.seed
+        )
         vix = datasets.synthetic_vix(history, per="day")
         first = history.index.normalize().unique()[args.history_days]
         bars = history[history.index >= first]
@@ -105,10 +107,18 @@ class _Printer:
     def __call__(self, outcome: Any) -> None:
         self.n += 1
         for d in outcome.decisions:
-            legs = " ".join(f"{leg.ratio:+d}x{leg.contract.symbol.replace(' ', '')}" for leg in d.legs)
-            what = f"{d.strategy} {legs}" if legs else f"{'BUY' if d.direction > 0 else 'SELL'} {d.quantity:g}"
+            legs = " ".join(
+                f"{leg.ratio:+d}x{leg.contract.symbol.replace(' ', '')}" for leg in d.legs
+            )
+            what = (
+                f"{d.strategy} {legs}"
+                if legs
+                else f"{'BUY' if d.direction > 0 else 'SELL'} {d.quantity:g}"
+            )
             why = "" if d.action.value != "SKIP" else f" ({d.block_reason})"
-            print(f"  {_ts(outcome.bar.close_ts_ns)}  decision {d.action.value:<5} {d.symbol} {what}{why}")
+            print(
+                f"  {_ts(outcome.bar.close_ts_ns)}  decision {d.action.value:<5} {d.symbol} {what}{why}"
+            )
         if self.n % self.every == 0:
             self.line(outcome.bar)
 
@@ -163,8 +173,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted")
     finally:
-        if engine.counts["bars"]:
-            printer.line(feed.latest(symbol) or bars)  # type: ignore[arg-type]
+        last = feed.latest(symbol)
+        if last is not None:
+            printer.line(last)
         sub.close()
         store.close()
     s = engine.ledger.summary()
@@ -238,10 +249,16 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default="synthetic",
                         help="'synthetic' (default) or a shipped dataset: aapl, goog, ibm, msft, aapl_2019")  # fmt: skip
         sp.add_argument("--symbol", default="SPY", help="synthetic symbol (SPY, QQQ, SPX, ...)")
-        sp.add_argument("--start", default="2023-02-27", help="first synthetic session of the history")
+        sp.add_argument(
+            "--start", default="2023-02-27", help="first synthetic session of the history"
+        )
         sp.add_argument("--days", type=int, default=5, help="synthetic sessions to replay")
-        sp.add_argument("--history-days", type=int, default=260,
-                        help="synthetic sessions of history before the replay (IV rank)")
+        sp.add_argument(
+            "--history-days",
+            type=int,
+            default=260,
+            help="synthetic sessions of history before the replay (IV rank)",
+        )
         sp.add_argument("--seed", type=int, default=3)
         sp.add_argument("--vix", type=float, default=18.0, help="fixed VIX for real daily data")
         sp.add_argument("--config", help="AlgorithmConfig JSON file")

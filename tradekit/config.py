@@ -136,7 +136,9 @@ class SignalConfig(_Model):
         if self.kinds is not None:
             unknown = sorted(set(self.kinds) - set(SIGNAL_FAMILIES))
             if unknown:
-                raise ValueError(f"unknown signal kinds {unknown}; known: {sorted(SIGNAL_FAMILIES)}")
+                raise ValueError(
+                    f"unknown signal kinds {unknown}; known: {sorted(SIGNAL_FAMILIES)}"
+                )
         return self
 
 
@@ -359,8 +361,10 @@ class OptionClassParams(_Model):
         known = {"long_option", "debit_spread", "credit_spread"}
         bad = {k: v for k, v in self.strategies.items() if v not in known}
         if bad or set(self.strategies) != {"high_iv", "low_iv_high_conviction", "default"}:
-            raise ValueError(f"strategies needs keys high_iv/low_iv_high_conviction/default "
-                             f"with values in {sorted(known)}")
+            raise ValueError(
+                f"strategies needs keys high_iv/low_iv_high_conviction/default "
+                f"with values in {sorted(known)}"
+            )
         return self
 
 
@@ -372,25 +376,68 @@ def _default_option_classes() -> dict[TimeframeClass, OptionClassParams]:
     }
     return {
         TimeframeClass.INTRADAY: OptionClassParams(
-            dte_min=0, dte_max=7, delta_min=0.40, delta_max=0.70, ivr_min=20, ivr_max=100,
-            max_theta_ratio=0.05, min_rr=1.5, risk_multiplier=0.5, gate3_threshold=6.0,
-            session_start="09:45", session_end="15:45", min_liquidity=1000, max_spread_pct=0.10,
-            stop_loss_pct=0.30, time_stop_minutes_before_close=15.0,
+            dte_min=0,
+            dte_max=7,
+            delta_min=0.40,
+            delta_max=0.70,
+            ivr_min=20,
+            ivr_max=100,
+            max_theta_ratio=0.05,
+            min_rr=1.5,
+            risk_multiplier=0.5,
+            gate3_threshold=6.0,
+            session_start="09:45",
+            session_end="15:45",
+            min_liquidity=1000,
+            max_spread_pct=0.10,
+            stop_loss_pct=0.30,
+            time_stop_minutes_before_close=15.0,
         ),
         TimeframeClass.SWING: OptionClassParams(
-            dte_min=14, dte_max=45, delta_min=0.30, delta_max=0.60, ivr_min=15, ivr_max=70,
-            max_theta_ratio=0.02, min_rr=2.0, risk_multiplier=1.0, gate3_threshold=6.0,
-            stop_loss_pct=0.40, close_at_dte=7, strategies=spread_table,
+            dte_min=14,
+            dte_max=45,
+            delta_min=0.30,
+            delta_max=0.60,
+            ivr_min=15,
+            ivr_max=70,
+            max_theta_ratio=0.02,
+            min_rr=2.0,
+            risk_multiplier=1.0,
+            gate3_threshold=6.0,
+            stop_loss_pct=0.40,
+            close_at_dte=7,
+            strategies=spread_table,
         ),
         TimeframeClass.MONTHLY: OptionClassParams(
-            dte_min=30, dte_max=60, delta_min=0.25, delta_max=0.55, ivr_min=10, ivr_max=60,
-            max_theta_ratio=0.015, min_rr=2.5, risk_multiplier=1.0, gate3_threshold=7.0,
-            stop_loss_pct=0.50, close_at_dte=14, strategies=spread_table,
+            dte_min=30,
+            dte_max=60,
+            delta_min=0.25,
+            delta_max=0.55,
+            ivr_min=10,
+            ivr_max=60,
+            max_theta_ratio=0.015,
+            min_rr=2.5,
+            risk_multiplier=1.0,
+            gate3_threshold=7.0,
+            stop_loss_pct=0.50,
+            close_at_dte=14,
+            strategies=spread_table,
         ),
         TimeframeClass.LEAPS: OptionClassParams(
-            dte_min=180, dte_max=730, delta_min=0.60, delta_max=0.85, ivr_min=0, ivr_max=40,
-            max_theta_ratio=0.005, min_rr=3.0, risk_multiplier=1.5, gate3_threshold=8.0,
-            session_start=None, session_end=None, stop_loss_pct=0.50, close_at_dte=90,
+            dte_min=180,
+            dte_max=730,
+            delta_min=0.60,
+            delta_max=0.85,
+            ivr_min=0,
+            ivr_max=40,
+            max_theta_ratio=0.005,
+            min_rr=3.0,
+            risk_multiplier=1.5,
+            gate3_threshold=8.0,
+            session_start=None,
+            session_end=None,
+            stop_loss_pct=0.50,
+            close_at_dte=90,
         ),
     }
 
@@ -400,7 +447,9 @@ class OptionsConfig(_Model):
 
     enabled: bool = True
     underlyings: tuple[str, ...] = ("SPX", "SPY", "QQQ")
-    classes: dict[TimeframeClass, OptionClassParams] = Field(default_factory=_default_option_classes)
+    classes: dict[TimeframeClass, OptionClassParams] = Field(
+        default_factory=_default_option_classes
+    )
     ivr_high: float = Field(50.0, ge=0, le=100)
     conviction_high: float = Field(7.0, ge=0, le=10)
     conviction_medium: float = Field(6.0, ge=0, le=10)

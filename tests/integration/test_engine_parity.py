@@ -32,7 +32,10 @@ def _intraday() -> pd.DataFrame:
 
 
 CASES = {
-    "aapl_daily": (lambda: load("aapl").iloc[:900], AlgorithmConfig(symbols=("AAPL",), timeframe="1D")),
+    "aapl_daily": (
+        lambda: load("aapl").iloc[:900],
+        AlgorithmConfig(symbols=("AAPL",), timeframe="1D"),
+    ),
     "spy_synthetic_1min": (_intraday, AlgorithmConfig(symbols=("SPY",), timeframe="1min")),
 }
 

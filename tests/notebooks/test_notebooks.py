@@ -16,7 +16,11 @@ SMALL = {"01_quickstart.ipynb": {"bars": 400}}
 def test_notebook_executes(name: str, tmp_path: Path) -> None:
     out = tmp_path / name
     papermill.execute_notebook(
-        str(NOTEBOOKS / name), str(out), parameters=SMALL.get(name, {}), kernel_name="python3",
-        progress_bar=False, cwd=str(NOTEBOOKS.parent),
+        str(NOTEBOOKS / name),
+        str(out),
+        parameters=SMALL.get(name, {}),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(NOTEBOOKS.parent),
     )
     assert out.exists()

@@ -29,7 +29,6 @@ a SELL (closing the package, every leg reversed) fills when the net is ``>= limi
 from __future__ import annotations
 
 import datetime as dt
-
 import math
 from dataclasses import dataclass
 

@@ -119,7 +119,9 @@ def summarize(equity: pd.Series, trades: pd.DataFrame, initial_cash: float) -> d
         "max_drawdown": dd,
         "trades": int(pnl.size),
         "win_rate": float((pnl > 0).mean()) if pnl.size else math.nan,
-        "profit_factor": (float(wins / losses) if losses > 0 else math.inf) if pnl.size else math.nan,
+        "profit_factor": (float(wins / losses) if losses > 0 else math.inf)
+        if pnl.size
+        else math.nan,
     }
 
 

@@ -136,18 +136,15 @@ class Engine:
             flag_path=kill_flag_path,
         )
         self.decider: DecisionEngine | OptionsDecisionEngine
-        trade_options = (
-            config.options.enabled and quotes is not None and hasattr(market, "option_chain")
-        )
-        if trade_options:
+        if config.options.enabled and quotes is not None and isinstance(market, OptionsMarketView):
             self.decider = OptionsDecisionEngine(
-                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus  # type: ignore[arg-type]
+                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus
             )
         else:
             self.decider = DecisionEngine(
                 config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus
             )
-        self.trades_options = trade_options
+        self.trades_options = isinstance(self.decider, OptionsDecisionEngine)
         self._intraday = timeframe_ns(config.timeframe) < NS_PER_DAY
         self._pipelines: dict[str, SetupPipeline] = {}
         self.counts: Counter[str] = Counter()

@@ -115,7 +115,7 @@ class LiveRunner:
         if task is not None and not task.done():
             try:
                 await asyncio.wait_for(asyncio.shield(task), timeout_s)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

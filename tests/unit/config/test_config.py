@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from tradekit.config import SIGNAL_FAMILIES, AlgorithmConfig, HardLimits
 from tradekit.core.enums import TimeframeClass
@@ -19,7 +20,10 @@ class TestDefaults:
         assert c.decision.min_confidence == 5.5 and c.decision.max_vix == 30.0
         assert c.decision.vix_missing_policy == "block"
         assert c.decision.family_weights == {
-            "structure": 2.5, "liquidity": 2.0, "order_flow": 3.0, "volume": 2.0
+            "structure": 2.5,
+            "liquidity": 2.0,
+            "order_flow": 3.0,
+            "volume": 2.0,
         }
         intraday = c.options.classes[TimeframeClass.INTRADAY]
         assert (intraday.dte_min, intraday.dte_max, intraday.delta_min) == (0, 7, 0.40)
@@ -47,16 +51,18 @@ class TestValidation:
     def test_bad_values_raise_config_error_naming_the_field(
         self, data: dict[str, object], fragment: str
     ) -> None:
-        with pytest.raises(ConfigError, match=fragment.replace(".", r"\.") if "." in fragment else fragment):
+        with pytest.raises(
+            ConfigError, match=fragment.replace(".", r"\.") if "." in fragment else fragment
+        ):
             AlgorithmConfig.parse(data)
 
     def test_config_error_is_a_value_error(self) -> None:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="max_vix"):
             AlgorithmConfig(decision={"max_vix": "high"})
 
     def test_frozen(self) -> None:
         c = AlgorithmConfig()
-        with pytest.raises(Exception):  # pydantic raises ValidationError on frozen assignment
+        with pytest.raises(ValidationError, match="frozen"):
             c.decision.max_vix = 10.0  # type: ignore[misc]
 
     def test_parse_rejects_non_mapping(self) -> None:

@@ -9,10 +9,9 @@ import json
 import pytest
 
 from tradekit.core.clock import Clock, SimClock, WallClock
-from tradekit.core.enums import OrderStatus, Right
+from tradekit.core.enums import OrderStatus, Right, Side
 from tradekit.core.events import Bar, Fill, Leg, OptionContract, to_dict
 from tradekit.core.ids import make_id
-from tradekit.core.enums import Side
 
 
 class TestSimClock:
