@@ -27,6 +27,7 @@ __all__ = [
     "VixFunction",
     "as_market_view",
     "default_calendar",
+    "reachable_targets",
 ]
 
 
@@ -124,3 +125,15 @@ def default_calendar(name: str) -> SessionCalendar:
     if not isinstance(cal, SessionCalendar):  # pragma: no cover - defensive
         raise ConfigError(f"calendar {name!r} has no session_bounds(ts_ns)")
     return cal
+
+
+def reachable_targets(setup: Any) -> tuple[float, ...]:
+    """TP1..TP3 of a setup that a price can reach: finite, > 0 and beyond the entry in the
+    trade's direction. A short on a $1 stock can have an R-multiple TP3 below zero; such a
+    level is dropped rather than recorded (the origin system stored impossible levels)."""
+    d = setup.direction
+    return tuple(
+        float(t)
+        for t in (setup.tp1, setup.tp2, setup.tp3)
+        if math.isfinite(t) and t > 0 and d * (t - setup.entry) > 0
+    )

@@ -50,6 +50,7 @@ from tradekit.decision.base import (
     as_market_view,
     clean_level,
     default_calendar,
+    reachable_targets,
 )
 from tradekit.decision.cooldowns import EntryLog
 from tradekit.decision.gates import (
@@ -224,7 +225,7 @@ class DecisionEngine:
             quantity=float(sizing.quantity),
             entry=setup.entry,
             stop=setup.stop,
-            targets=(setup.tp1, setup.tp2, setup.tp3),
+            targets=reachable_targets(setup),
             mode=score.mode,
             risk_amount=sizing.risk_amount,
             expected_rr=score.rr,

@@ -38,7 +38,7 @@ from tradekit.core.clock import NS_PER_DAY
 from tradekit.core.enums import TimeframeClass, TradeMode
 from tradekit.core.events import Decision, Setup
 from tradekit.core.ids import make_id
-from tradekit.decision.base import OptionsMarketView, SessionCalendar
+from tradekit.decision.base import OptionsMarketView, SessionCalendar, reachable_targets
 from tradekit.decision.engine import DecisionEngine, run_gates
 from tradekit.decision.event_calendar import EventAssessment, EventCalendar, assess_events
 from tradekit.decision.exit_rules import option_exit_plan, stock_exit_plan
@@ -377,7 +377,7 @@ class OptionsDecisionEngine:
             quantity=float(sizing.quantity),
             entry=setup.entry,
             stop=setup.stop,
-            targets=(setup.tp1, setup.tp2, setup.tp3),
+            targets=reachable_targets(setup),
             mode=score.mode,
             strategy=str(getattr(structure, "kind", "none")) if structure is not None else "none",
             legs=tuple(structure.legs) if structure is not None else (),
