@@ -18,7 +18,7 @@ Examples
 >>> bars, vix = datasets.synthetic_intraday("SPY", days=2, seed=1, with_vix=True)
 >>> svc = MarketDataService.with_synthetic_chains({"SPY": bars}, vix=vix)
 >>> ts = bars.index[100].value
->>> svc.price("SPY", ts) == bars["close"].iloc[99]  # bar 99 closed at ts; bar 100 is forming
+>>> svc.price("SPY", ts) == float(bars["close"].iloc[99])  # bar 99 closed at ts
 True
 """
 

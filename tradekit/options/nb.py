@@ -1,0 +1,444 @@
+"""Numba kernels of the options package: Black-Scholes-Merton, implied vol, SSVI.
+
+Only ``@njit(cache=True)`` functions on NumPy arrays and scalars live here; the validating,
+broadcasting Python API is :mod:`tradekit.options.pricing` and :mod:`tradekit.options.surface`.
+
+Conventions (ARCHITECTURE.md "Units"): time to expiry ``t`` in years (ACT/365), rates and vol as
+decimals, continuous dividend yield ``q``; vega per 1.00 of vol, theta per year (``-dV/dT``),
+rho per 1.00 of ``r`` and ``rho_q`` per 1.00 of ``q``.
+
+Broadcasting convention of the ``*_1d_nb`` kernels: every input array has length ``n`` or ``1``
+(a length-1 array is a broadcast scalar), so a scalar never has to be expanded to ``n`` copies.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_NAN = np.nan
+#: Newton/Halley iterations before giving up (the bracket makes every iterate valid).
+_IV_MAX_ITER = 60
+#: Relative size of the time value below which the price carries no vol information.
+_IV_MIN_TIME_VALUE = 1e-12
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def norm_cdf_nb(x):
+    """Standard normal CDF via ``erfc`` (accurate in both tails, unlike ``0.5*(1+erf)``)."""
+    return 0.5 * math.erfc(-x * _INV_SQRT2)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def norm_pdf_nb(x):
+    """Standard normal density."""
+    return _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def norm_cdf_pdf_nb(x, pdf):
+    """Standard normal CDF given the density ``pdf = phi(x)``.
+
+    For ``|x| < 3`` (the bulk of any option book) Hart's (1968) double-precision rational
+    function times ``phi(x)`` (as in West 2005): no transcendental call, since BSM has the
+    density anyway; relative error < 1e-12 there. Beyond, ``erfc`` keeps full relative
+    accuracy in the tails. Checked against ``scipy.special.ndtr`` in the tests.
+    """
+    xa = abs(x)
+    if xa >= 3.0:
+        return 0.5 * math.erfc(-x * _INV_SQRT2)
+    num = 3.52624965998911e-02 * xa + 0.700383064443688
+    num = num * xa + 6.37396220353165
+    num = num * xa + 33.912866078383
+    num = num * xa + 112.079291497871
+    num = num * xa + 221.213596169931
+    num = num * xa + 220.206867912376
+    den = 8.83883476483184e-02 * xa + 1.75566716318264
+    den = den * xa + 16.064177579207
+    den = den * xa + 86.7807322029461
+    den = den * xa + 296.564248779674
+    den = den * xa + 637.333633378831
+    den = den * xa + 793.826512519948
+    den = den * xa + 440.413735824752
+    c = pdf * 2.5066282746310002 * num / den
+    return 1.0 - c if x > 0.0 else c
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _at(a, i):
+    """Element ``i`` of ``a`` with length-1 broadcasting."""
+    return a[i] if a.shape[0] > 1 else a[0]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _bad_inputs(s, k, t, r, q, v):
+    # NaN compares False, so ``not (x > 0)`` also catches NaN.
+    if not (s > 0.0) or not (k > 0.0) or not (t >= 0.0) or not (v >= 0.0):
+        return True
+    if not (math.isfinite(s) and math.isfinite(k) and math.isfinite(t)):
+        return True
+    return not (math.isfinite(r) and math.isfinite(q) and math.isfinite(v))
+
+
+@njit(cache=True, error_model="numpy")
+def _bsm_edge_one(s, k, t, r, q, v, cp):
+    """Invalid inputs (all NaN), expiry ``t == 0`` and zero total vol: price and Greeks."""
+    nan = _NAN
+    if _bad_inputs(s, k, t, r, q, v) or not (cp == 1.0 or cp == -1.0):
+        return nan, nan, nan, nan, nan, nan, nan
+    dq = math.exp(-q * t)
+    dr = math.exp(-r * t)
+    # Deterministic limit: value = discounted forward intrinsic (plain intrinsic at t=0).
+    fwd_itm = cp * (s * dq - k * dr)
+    if fwd_itm > 0.0:
+        step = 1.0
+    elif fwd_itm < 0.0 or t > 0.0:
+        step = 0.0
+    else:
+        step = 0.5  # at the money at expiry: half the step, keeps parity exact
+    price = fwd_itm if fwd_itm > 0.0 else 0.0
+    delta = cp * step * dq
+    if t == 0.0:
+        return price, delta, 0.0, 0.0, 0.0, 0.0, 0.0
+    theta = step * cp * (q * s * dq - r * k * dr)
+    rho = step * cp * k * t * dr
+    rho_q = -step * cp * s * t * dq
+    return price, delta, 0.0, 0.0, theta, rho, rho_q
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _is_regular(s, k, t, r, q, v, cp):
+    """True for valid inputs with ``t > 0`` and ``vol > 0`` (the closed-form branch)."""
+    if not (s > 0.0 and k > 0.0 and t > 0.0 and v > 0.0 and (cp == 1.0 or cp == -1.0)):
+        return False
+    return math.isfinite(s + k + t + r + q + v)  # NaN/inf anywhere makes the sum non-finite
+
+
+@njit(cache=True, error_model="numpy")
+def bsm_1d_nb(spot, strike, t, r, q, vol, cp, price, delta, gamma, vega, theta, rho, rho_q):
+    """BSM price and Greeks into the preallocated outputs (length ``n``).
+
+    Reference: Hull, *Options, Futures and Other Derivatives* (Merton model with yield ``q``);
+    ``scipy.special.ndtr``-based closed forms agree to 1e-15 (see the benchmark baseline).
+    ``cp`` is +1 call / -1 put. Invalid inputs (spot/strike <= 0, t < 0, vol < 0, non-finite,
+    ``cp`` not +-1) give NaN; ``t == 0`` or ``vol == 0`` go through :func:`_bsm_edge_one`.
+    The hot loop body is written out inline (no tuple-returning helper on the common path).
+    """
+    for i in range(price.shape[0]):
+        s, k, tt, v, c = _at(spot, i), _at(strike, i), _at(t, i), _at(vol, i), _at(cp, i)
+        rr, qq = _at(r, i), _at(q, i)
+        if not _is_regular(s, k, tt, rr, qq, v, c):
+            out = _bsm_edge_one(s, k, tt, rr, qq, v, c)
+            price[i], delta[i], gamma[i], vega[i], theta[i], rho[i], rho_q[i] = out
+            continue
+        sq = math.sqrt(tt)
+        sv = v * sq
+        dq = math.exp(-qq * tt)
+        dr = math.exp(-rr * tt)
+        d1 = (math.log(s / k) + (rr - qq + 0.5 * v * v) * tt) / sv
+        d2 = d1 - sv
+        sdq = s * dq
+        kdr = k * dr
+        pdf = norm_pdf_nb(d1)
+        # phi(d2) = phi(d1) S e^{-qT} / (K e^{-rT}) exactly; recompute only if phi(d1) underflows
+        pdf2 = pdf * sdq / kdr if pdf > 1e-280 else norm_pdf_nb(d2)
+        nd1 = norm_cdf_pdf_nb(c * d1, pdf)
+        nd2 = norm_cdf_pdf_nb(c * d2, pdf2)
+        price[i] = c * (sdq * nd1 - kdr * nd2)
+        delta[i] = c * dq * nd1
+        gamma[i] = dq * pdf / (s * sv)
+        vega[i] = sdq * pdf * sq
+        theta[i] = -sdq * pdf * v / (2.0 * sq) + c * (qq * sdq * nd1 - rr * kdr * nd2)
+        rho[i] = c * kdr * tt * nd2
+        rho_q[i] = -c * sdq * tt * nd1
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def bsm_1d_par_nb(spot, strike, t, r, q, vol, cp, price, delta, gamma, vega, theta, rho, rho_q):
+    """``prange`` twin of :func:`bsm_1d_nb` (same body, identical results)."""
+    for i in prange(price.shape[0]):
+        s, k, tt, v, c = _at(spot, i), _at(strike, i), _at(t, i), _at(vol, i), _at(cp, i)
+        rr, qq = _at(r, i), _at(q, i)
+        if not _is_regular(s, k, tt, rr, qq, v, c):
+            out = _bsm_edge_one(s, k, tt, rr, qq, v, c)
+            price[i], delta[i], gamma[i], vega[i], theta[i], rho[i], rho_q[i] = out
+            continue
+        sq = math.sqrt(tt)
+        sv = v * sq
+        dq = math.exp(-qq * tt)
+        dr = math.exp(-rr * tt)
+        d1 = (math.log(s / k) + (rr - qq + 0.5 * v * v) * tt) / sv
+        d2 = d1 - sv
+        sdq = s * dq
+        kdr = k * dr
+        pdf = norm_pdf_nb(d1)
+        pdf2 = pdf * sdq / kdr if pdf > 1e-280 else norm_pdf_nb(d2)
+        nd1 = norm_cdf_pdf_nb(c * d1, pdf)
+        nd2 = norm_cdf_pdf_nb(c * d2, pdf2)
+        price[i] = c * (sdq * nd1 - kdr * nd2)
+        delta[i] = c * dq * nd1
+        gamma[i] = dq * pdf / (s * sv)
+        vega[i] = sdq * pdf * sq
+        theta[i] = -sdq * pdf * v / (2.0 * sq) + c * (qq * sdq * nd1 - rr * kdr * nd2)
+        rho[i] = c * kdr * tt * nd2
+        rho_q[i] = -c * sdq * tt * nd1
+
+
+@njit(cache=True, error_model="numpy")
+def bsm_price_1d_nb(spot, strike, t, r, q, vol, cp, out):
+    """BSM price only (same conventions as :func:`bsm_1d_nb`)."""
+    n = out.shape[0]
+    w = np.empty((6, n))
+    bsm_1d_nb(spot, strike, t, r, q, vol, cp, out, w[0], w[1], w[2], w[3], w[4], w[5])
+
+
+# --------------------------------------------------------------------------------------------
+# Implied volatility
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always", error_model="numpy")
+def _norm_otm_call(x, s):
+    """Normalised OTM call ``b(x, s) = e^{x/2} N(x/s + s/2) - e^{-x/2} N(x/s - s/2)``, x <= 0,
+    and its derivative ``b'(s) = exp(-(x^2/s^2 + s^2/4)/2) / sqrt(2 pi)``.
+
+    ``b = C / (DF * sqrt(F K))`` with ``x = ln(F/K)`` and ``s = vol * sqrt(t)`` (Jaeckel's
+    normalisation). One ``exp`` gives ``b'`` and both densities
+    (``phi(d1) = b' e^{-x/2}``, ``phi(d2) = b' e^{x/2}``), so the CDFs cost no ``erfc`` near
+    the money (:func:`norm_cdf_pdf_nb`).
+    """
+    d1 = x / s + 0.5 * s
+    d2 = d1 - s
+    b1 = _INV_SQRT_2PI * math.exp(-0.5 * (x * x / (s * s) + 0.25 * s * s))
+    eh = math.exp(0.5 * x)
+    n1 = norm_cdf_pdf_nb(d1, b1 / eh)
+    n2 = norm_cdf_pdf_nb(d2, b1 * eh)
+    return eh * n1 - n2 / eh, b1
+
+
+_ACK_A = (
+    -3.969683028665376e01,
+    2.209460984245205e02,
+    -2.759285104469687e02,
+    1.383577518672690e02,
+    -3.066479806614716e01,
+    2.506628277459239e00,
+)
+_ACK_B = (
+    -5.447609879822406e01,
+    1.615858368580409e02,
+    -1.556989798598866e02,
+    6.680131188771972e01,
+    -1.328068155288572e01,
+)
+_ACK_C = (
+    -7.784894002430293e-03,
+    -3.223964580411365e-01,
+    -2.400758277161838e00,
+    -2.549732539343734e00,
+    4.374664141464968e00,
+    2.938163982698783e00,
+)
+_ACK_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+#: Total vol ``vol*sqrt(t)`` beyond which a price carries no vol information (b' ~ e^-312).
+_S_MAX = 50.0
+
+
+@njit(cache=True, error_model="numpy")
+def norm_ppf_nb(p):
+    """Inverse standard normal CDF, Acklam's rational approximation (rel. error ~1e-9).
+
+    Only used for starting points of the implied-vol iteration, never as a result.
+    """
+    a, b, c, d = _ACK_A, _ACK_B, _ACK_C, _ACK_D
+    if p <= 0.0:
+        return -math.inf
+    if p >= 1.0:
+        return math.inf
+    if p < 0.02425:
+        u = math.sqrt(-2.0 * math.log(p))
+        return (((((c[0] * u + c[1]) * u + c[2]) * u + c[3]) * u + c[4]) * u + c[5]) / (
+            (((d[0] * u + d[1]) * u + d[2]) * u + d[3]) * u + 1.0
+        )
+    if p > 1.0 - 0.02425:
+        return -norm_ppf_nb(1.0 - p)
+    u = p - 0.5
+    w = u * u
+    return (
+        (((((a[0] * w + a[1]) * w + a[2]) * w + a[3]) * w + a[4]) * w + a[5])
+        * u
+        / (((((b[0] * w + b[1]) * w + b[2]) * w + b[3]) * w + b[4]) * w + 1.0)
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _solve_norm_vol(x, beta):
+    """Total vol ``s`` with ``b(x, s) = beta`` for x <= 0, 0 < beta < e^{x/2}; NaN if none.
+
+    Safeguarded Halley iteration on ``b`` above the inflection point ``s_c = sqrt(2|x|)`` and on
+    ``ln b`` below it (where ``b`` is exponentially small), inside the bracket ``[0, 50]``; a
+    step leaving the bracket is replaced by bisection, so every iterate stays valid. The start
+    is the inflection point, or the exact at-the-money inverse when that lies above it.
+    """
+    lo = 0.0
+    hi = _S_MAX
+    ratio = beta * math.exp(-0.5 * x)  # beta relative to its upper bound e^{x/2}
+    if ratio > 0.9 and _norm_otm_call(x, hi)[0] < beta:
+        return _NAN  # only reachable by a price within rounding of the upper bound
+    s = math.sqrt(2.0 * abs(x))
+    b, b1 = (0.0, 0.0) if s == 0.0 else _norm_otm_call(x, s)
+    if s == 0.0 or b < beta:
+        s_c = s
+        s = max(s, 2.0 * norm_ppf_nb(0.5 * (1.0 + min(ratio, 1.0 - 1e-16))))
+        if not (s > 0.0 and s < hi):
+            s = 0.5 * hi
+        if s != s_c or s_c == 0.0:
+            b, b1 = _norm_otm_call(x, s)
+    log_beta = math.log(beta)
+    for it in range(_IV_MAX_ITER):
+        if it > 0:  # the first iterate was evaluated while choosing the start
+            b, b1 = _norm_otm_call(x, s)
+        if b > beta:
+            hi = s
+        else:
+            lo = s
+        curv = x * x / (s * s * s) - 0.25 * s  # b'' / b'
+        if b > 0.0 and b < beta and s * s < 2.0 * abs(x):
+            f = math.log(b) - log_beta  # convex wing: Halley on ln b
+            g1 = b1 / b
+            g2 = g1 * curv - g1 * g1
+            denom = 2.0 * g1 * g1 - f * g2
+            step = -2.0 * f * g1 / denom if denom > 0.0 else -f / g1
+        else:
+            f = b - beta
+            denom = 2.0 * b1 * b1 - f * b1 * curv
+            step = -2.0 * f * b1 / denom if denom > 0.0 else -f / b1
+        if f == 0.0 or abs(step) <= 1e-15 * s:
+            return s + step if math.isfinite(step) else s
+        new = s + step
+        if not (new > lo and new < hi) or not math.isfinite(new):
+            new = 0.5 * (lo + hi)
+            if hi - lo <= 1e-15 * hi:
+                return new
+        s = new
+    return s
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _iv_one(p, s, k, t, r, q, cp):
+    """Implied vol of one option price, NaN when no vol reproduces the price."""
+    if _bad_inputs(s, k, t, r, q, 0.0) or not (cp == 1.0 or cp == -1.0):
+        return _NAN
+    if not (t > 0.0) or not (p >= 0.0) or not math.isfinite(p):
+        return _NAN
+    dq = math.exp(-q * t)
+    dr = math.exp(-r * t)
+    sdq = s * dq
+    kdr = k * dr
+    intrinsic = max(cp * (sdq - kdr), 0.0)
+    upper = sdq if cp > 0.0 else kdr
+    if p >= upper:
+        return _NAN
+    tv = p - intrinsic  # time value = price of the OTM twin (put-call parity)
+    if tv <= _IV_MIN_TIME_VALUE * max(sdq, kdr):
+        return _NAN
+    x = math.log(sdq / kdr)  # ln(F/K)
+    beta = tv / math.sqrt(sdq * kdr)
+    xo = -abs(x)
+    if beta >= math.exp(0.5 * xo):
+        return _NAN
+    return _solve_norm_vol(xo, beta) / math.sqrt(t)
+
+
+@njit(cache=True, error_model="numpy")
+def implied_vol_1d_nb(price, spot, strike, t, r, q, cp, out):
+    """Black-Scholes-Merton implied vol into ``out`` (NaN where none exists).
+
+    Reference: inverse of :func:`bsm_price_1d_nb` (round trip to 1e-8 in price). No-solution
+    cases: price below the discounted intrinsic value or at/above the upper bound (spot*e^{-qT}
+    for calls, strike*e^{-rT} for puts), time value lost to rounding, t == 0, bad inputs.
+    """
+    for i in range(out.shape[0]):
+        out[i] = _iv_one(
+            _at(price, i), _at(spot, i), _at(strike, i), _at(t, i), _at(r, i), _at(q, i), _at(cp, i)
+        )
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def implied_vol_1d_par_nb(price, spot, strike, t, r, q, cp, out):
+    """``prange`` twin of :func:`implied_vol_1d_nb`."""
+    for i in prange(out.shape[0]):
+        out[i] = _iv_one(
+            _at(price, i), _at(spot, i), _at(strike, i), _at(t, i), _at(r, i), _at(q, i), _at(cp, i)
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# SSVI
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def ssvi_total_variance_1d_nb(k, theta, phi, rho, out):
+    """SSVI total implied variance ``w(k, theta) = theta/2 (1 + rho phi k + sqrt((phi k + rho)^2
+    + 1 - rho^2))`` (Gatheral & Jacquier 2014, eq. 4.1), per element with length-1 broadcasting."""
+    for i in range(out.shape[0]):
+        ki = _at(k, i)
+        th = _at(theta, i)
+        ph = _at(phi, i)
+        rh = _at(rho, i)
+        pk = ph * ki
+        out[i] = 0.5 * th * (1.0 + rh * pk + math.sqrt((pk + rh) * (pk + rh) + 1.0 - rh * rh))
+
+
+# --------------------------------------------------------------------------------------------
+# IV rank / percentile
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def iv_rank_1d_nb(x, window, min_periods, out):
+    """Rolling IV rank, causal: ``(x[t] - min) / (max - min) * 100`` over the trailing
+    ``window`` values **including** ``t`` (NaNs skipped; at least ``min_periods`` valid).
+
+    Reference: ``(s - s.rolling(w, min_periods=m).min()) / (rolling max - rolling min) * 100``
+    in pandas. NaN when ``x[t]`` is NaN, too few values, or ``max == min``.
+    """
+    n = x.shape[0]
+    for t in range(n):
+        xt = x[t]
+        if not math.isfinite(xt):
+            out[t] = _NAN
+            continue
+        lo = math.inf
+        hi = -math.inf
+        cnt = 0
+        for j in range(max(0, t - window + 1), t + 1):
+            v = x[j]
+            if math.isfinite(v):
+                cnt += 1
+                lo = min(lo, v)
+                hi = max(hi, v)
+        out[t] = (xt - lo) / (hi - lo) * 100.0 if cnt >= min_periods and hi > lo else _NAN
+
+
+@njit(cache=True, error_model="numpy")
+def iv_percentile_1d_nb(x, window, min_periods, out):
+    """Rolling IV percentile, causal: the share of the ``window`` **prior** values strictly
+    below ``x[t]``, times 100 (NaNs skipped; at least ``min_periods`` valid prior values).
+
+    Reference: ``s.rolling(w + 1).apply(lambda a: (a[:-1] < a[-1]).mean() * 100)`` in pandas.
+    """
+    n = x.shape[0]
+    for t in range(n):
+        xt = x[t]
+        if not math.isfinite(xt):
+            out[t] = _NAN
+            continue
+        below = 0
+        cnt = 0
+        for j in range(max(0, t - window), t):
+            v = x[j]
+            if math.isfinite(v):
+                cnt += 1
+                if v < xt:
+                    below += 1
+        out[t] = below / cnt * 100.0 if cnt >= min_periods and cnt > 0 else _NAN
