@@ -185,20 +185,21 @@ class OptionChain:
         """Row of ``contract`` in this chain, or None when it is not listed here."""
         if contract.underlying != self.underlying:
             return None
-        if not self._index:
-            keys = zip(
-                self.expiry.astype(np.int64).tolist(),
-                np.round(self.strike * 1000).astype(np.int64).tolist(),
-                self.right.astype(np.int64).tolist(),
-                strict=True,
-            )
-            self._index.update({k: i for i, k in enumerate(keys)})
         key = (
             int(np.datetime64(contract.expiry, "D").astype(np.int64)),
             round(contract.strike * 1000),
             right_code(contract.right),
         )
-        return self._index.get(key)
+        hit = self._index.get(key)
+        if hit is None:  # a vectorised scan per new contract: a chain is asked a few times only
+            rows = np.flatnonzero(
+                (self.expiry.astype(np.int64) == key[0])
+                & (np.round(self.strike * 1000).astype(np.int64) == key[1])
+                & (self.right == key[2])
+            )
+            hit = int(rows[0]) if rows.size else -1
+            self._index[key] = hit
+        return hit if hit >= 0 else None
 
     def quote(self, contract: OptionContract) -> Quote | None:
         """``Quote(bid, ask, spot)`` of ``contract`` in this chain, None if not listed."""
