@@ -192,19 +192,29 @@ class OptionsDecisionEngine:
         return self.config.options.enabled and symbol.upper() in self._underlyings
 
     # -- steps ------------------------------------------------------------------------------
-    def _select(self, setup: Setup, strategy: str, p: OptionClassParams) -> _Selected:
+    def _select(
+        self, setup: Setup, strategy: str, p: OptionClassParams, budget: float
+    ) -> _Selected:
+        """Select the structure. A long option's max loss is its whole premium, so only
+        contracts whose ask × multiplier fits the risk ``budget`` (currency) are considered:
+        otherwise the best-scoring contract may be one that sizing can never buy a unit of."""
         nan = math.nan
         if setup.direction not in (1, -1):
             return _Selected(None, "no direction to select a contract for", nan, nan, nan)
+        affordable = ""
         try:
             chain = self.market.option_chain(setup.symbol, setup.ts_ns)
             if chain is None:
                 return _Selected(None, "no option chain at the bar", nan, nan, nan)
+            if strategy == "long_option" and math.isfinite(budget) and budget > 0:
+                chain = chain.filter(max_ask=budget / chain.multiplier)
+                affordable = f" affordable with the risk budget {budget:,.2f}"
             structure = self.selector(chain, setup.direction, strategy, p, self.config.options)
         except Exception as exc:  # a data gap denies the trade, it does not stop the engine
             return _Selected(None, f"selection failed: {type(exc).__name__}: {exc}", nan, nan, nan)
         if structure is None:
-            return _Selected(None, f"no {strategy} inside the class bands", nan, nan, nan)
+            why = f"no {strategy} inside the class bands{affordable}"
+            return _Selected(None, why, nan, nan, nan)
         facts = leg_facts(chain, tuple(structure.legs))
         max_gain = getattr(structure, "max_gain", None)
         return _Selected(
@@ -307,7 +317,8 @@ class OptionsDecisionEngine:
         acct = self.account.summary()
         ivr = clean_iv_rank(self.market.iv_rank(setup.symbol, setup.ts_ns))
         strategy, why = choose_strategy(p, ivr, setup.confidence, self.config.options)
-        sel = self._select(setup, strategy, p)
+        budget = acct.equity * self.stock.risk_fraction(score.mode) * p.risk_multiplier
+        sel = self._select(setup, strategy, p, budget)
         events = self._assess_events(setup, tf, p, sel)
         sizing = self._size(setup, score, p, sel, acct, events.size_factor)
         extra: dict[str, object] = {

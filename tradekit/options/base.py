@@ -142,8 +142,10 @@ class OptionChain:
         min_liquidity: float | None = None,
         max_spread_pct: float | None = None,
         min_bid: float | None = None,
+        max_ask: float | None = None,
     ) -> OptionChain:
-        """Rows satisfying every given criterion (bounds inclusive); None = no constraint."""
+        """Rows satisfying every given criterion (bounds inclusive); None = no constraint.
+        ``max_ask`` is per share (the price a buyer pays before the multiplier)."""
         m = np.ones(len(self), dtype=bool)
         if right is not None:
             m &= self.right == right_code(right)
@@ -168,6 +170,8 @@ class OptionChain:
             m &= self.spread_pct <= max_spread_pct
         if min_bid is not None:
             m &= self.bid >= min_bid
+        if max_ask is not None:
+            m &= self.ask <= max_ask
         return self.take(m)
 
     # ---------------------------------------------------------------- contracts and quotes

@@ -139,6 +139,21 @@ class TestIntradayLongOption:
         assert ev.exit_plan is not None and ev.exit_plan.flatten_eod
         assert ev.exit_plan.premium_stop_pct == 0.3
 
+    @pytest.mark.parametrize("equity", [40_000.0, 100_000.0, 400_000.0])
+    def test_only_contracts_the_budget_can_buy_are_considered(self, equity: float) -> None:
+        ev = engine(acct=Acct(equity=equity)).evaluate(mk())
+        budget = equity * 0.01 * 0.5  # 1 % risk x the INTRADAY risk multiplier
+        if ev.structure is not None:
+            assert ev.structure.max_loss <= budget + 1e-9
+            assert ev.decision.quantity >= 1
+        else:
+            assert "affordable with the risk budget" in (ev.decision.block_reason or "")
+
+    def test_nothing_affordable_is_a_clear_skip(self) -> None:
+        d = engine(acct=Acct(equity=2_000.0)).decide(mk())  # $10 budget buys no SPY option
+        assert d.action is DecisionAction.SKIP
+        assert "affordable with the risk budget 10.00" in (d.block_reason or "")
+
     def test_bearish_setup_buys_a_put(self) -> None:
         d = engine().decide(mk(direction=-1))
         assert d.strategy == "long_put" and d.legs[0].contract.right is Right.PUT
