@@ -140,7 +140,7 @@ class PaperBroker:
         self.ledger = ledger
         self._bus = bus
         self._is_open = is_open
-        self._rng = rng if rng is not None else np.random.default_rng(config.seed or 0)
+        self._rng = rng  # the default generator is created on first use: see _generator
         self.slippage: SlippageModel = as_slippage(
             slippage if slippage is not None else config.slippage
         )
@@ -165,6 +165,14 @@ class PaperBroker:
         self._day: dt.date | None = None
         self._day_start_ns = 0
         self._day_end_ns = 0
+
+    def _generator(self) -> np.random.Generator:
+        """The generator of simulated partials/rejections, ``default_rng(config.seed or 0)``
+        unless one was given; created on the first draw (most configurations never draw, and
+        seeding one costs more than building the rest of the broker)."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.config.seed or 0)
+        return self._rng
 
     # -- publishing ---------------------------------------------------------------------------
     def _publish_order(self, st: OrderState) -> Order:
@@ -258,26 +266,37 @@ class PaperBroker:
         if req.legs and not self._options.available:
             return "no quote source for option legs"
         p = self.config.random_reject_prob
-        if p > 0.0 and self._rng.random() < p:
+        if p > 0.0 and self._generator().random() < p:
             return "rejected by the venue (simulated random rejection)"
         return self._buying_power_reason(req, now)
 
     def _buying_power_reason(self, req: OrderRequest, now: int) -> str | None:
         side = int(req.side)
-        hypo: list[HypotheticalFill]
         if req.legs:
             priced = self._options.price(req.legs, side, now)
             if priced is None:
                 return "no quote available for an option leg"
-            hypo = self._options.hypothetical(req.legs, side, req.quantity, priced)
-        else:
-            ref = req.limit_price or req.stop_price or self.ledger.last_price(req.symbol)
-            if ref != ref:  # no price known yet: checked again at fill time
-                return None
-            px = self.slippage.price(side, ref, req.quantity, None)
-            comm = self.commission.cost(req.quantity, px, 1.0)
-            hypo = [(req.symbol, side * req.quantity, px, 1.0, None, comm)]
-        return self._bp_shortfall(hypo)
+            return self._bp_shortfall(
+                self._options.hypothetical(req.legs, side, req.quantity, priced)
+            )
+        ref = req.limit_price or req.stop_price or self.ledger.last_price(req.symbol)
+        if ref != ref:  # no price known yet: checked again at fill time
+            return None
+        px = self.slippage.price(side, ref, req.quantity, None)
+        comm = self.commission.cost(req.quantity, px, 1.0)
+        return self._stock_shortfall(req.symbol, side * req.quantity, px, comm)
+
+    def _stock_shortfall(
+        self, symbol: str, signed_qty: float, px: float, comm: float
+    ) -> str | None:
+        """:meth:`_bp_shortfall` of one stock fill (the common case, without the list)."""
+        ledger = self.ledger
+        if ledger.is_reducing(symbol, signed_qty):
+            return None
+        after = ledger.buying_power_after(((symbol, signed_qty, px, 1.0, None, comm),))
+        if after < -1e-9:
+            return f"insufficient buying power (short by {-after:.2f})"
+        return None
 
     def _bp_shortfall(self, hypo: list[HypotheticalFill]) -> str | None:
         ledger = self.ledger
@@ -424,8 +443,10 @@ class PaperBroker:
 
     def _partial(self, qty: float) -> float:
         p = self.config.random_partial_prob
-        if p > 0.0 and qty > 1 and self._rng.random() < p:
-            return float(max(1, math.floor(self._rng.random() * qty)))
+        if p > 0.0 and qty > 1:
+            rng = self._generator()
+            if rng.random() < p:
+                return float(max(1, math.floor(rng.random() * qty)))
         return qty
 
     def _match_stock(self, st: OrderState, bar: Bar, avail: float, fills: list[Fill]) -> float:
@@ -451,7 +472,7 @@ class PaperBroker:
         side = int(req.side)
         px = self.slippage.price(side, res.price, qty, bar) if res.taker else res.price
         comm = self.commission.cost(qty, px, 1.0)
-        reason = self._bp_shortfall([(req.symbol, side * qty, px, 1.0, None, comm)])
+        reason = self._stock_shortfall(req.symbol, side * qty, px, comm)
         if reason is not None:
             self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, reason + " at fill")
             return 0.0

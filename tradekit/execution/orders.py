@@ -31,9 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tradekit.core.enums import OrderStatus, OrderType, Side, TimeInForce
-from tradekit.core.events import Decision, Leg, Order
+from tradekit.core.events import Decision, Leg, Order, _slot_setters
 from tradekit.core.ids import make_id
 from tradekit.errors import IllegalTransition
 
@@ -41,6 +42,7 @@ __all__ = [
     "LEGAL_TRANSITIONS",
     "OrderRequest",
     "OrderState",
+    "deterministic_order_id",
     "fill_id",
     "order_id_for",
     "order_request_from_decision",
@@ -107,6 +109,46 @@ class OrderRequest:
         return bool(self.legs)
 
 
+_REQUEST_SET = _slot_setters(OrderRequest)
+
+
+def _order_request_init(
+    self: OrderRequest,
+    symbol: str,
+    side: Side,
+    quantity: float,
+    order_type: OrderType = OrderType.MARKET,
+    tif: TimeInForce = TimeInForce.DAY,
+    limit_price: float | None = None,
+    stop_price: float | None = None,
+    legs: tuple[Leg, ...] = (),
+    decision_id: str | None = None,
+    tag: str = "",
+    client_id: str | None = None,
+) -> None:
+    """The dataclass ``__init__`` of :class:`OrderRequest`, written through the slot
+    descriptors (one request per order: see the fast constructors in ``core/events.py``)."""
+    (
+        s_symbol, s_side, s_quantity, s_order_type, s_tif, s_limit_price, s_stop_price, s_legs,
+        s_decision_id, s_tag, s_client_id,
+    ) = _REQUEST_SET  # fmt: skip
+    s_symbol(self, symbol)
+    s_side(self, side)
+    s_quantity(self, quantity)
+    s_order_type(self, order_type)
+    s_tif(self, tif)
+    s_limit_price(self, limit_price)
+    s_stop_price(self, stop_price)
+    s_legs(self, legs)
+    s_decision_id(self, decision_id)
+    s_tag(self, tag)
+    s_client_id(self, client_id)
+
+
+_order_request_init.__qualname__ = "OrderRequest.__init__"
+setattr(OrderRequest, "__init__", _order_request_init)  # noqa: B010 (mypy: keep the signature)
+
+
 def order_id_for(request: OrderRequest) -> str | None:
     """The deterministic id of ``request`` (None when it has neither decision nor client id).
 
@@ -116,11 +158,30 @@ def order_id_for(request: OrderRequest) -> str | None:
     >>> order_id_for(r) == order_id_for(r)
     True
     """
-    if request.decision_id is not None:
-        return make_id("ord", request.decision_id, request.tag)
-    if request.client_id is not None:
-        return make_id("ord", "client", request.client_id, request.tag)
-    return None
+    if request.decision_id is None and request.client_id is None:
+        return None
+    return deterministic_order_id(request.decision_id, request.client_id, request.tag)
+
+
+def deterministic_order_id(decision_id: object, client_id: object, tag: object) -> str:
+    """``make_id("ord", decision_id, tag)``, else ``make_id("ord", "client", client_id, tag)``.
+
+    The risk engine and the broker both derive the id of every order they see; the hash is
+    memoised (a pure function of its arguments, so the memo cannot go stale)."""
+    try:
+        return _memo_order_id(decision_id, client_id, tag)
+    except TypeError:  # unhashable id parts: compute without the memo
+        return _order_id_uncached(decision_id, client_id, tag)
+
+
+def _order_id_uncached(decision_id: object, client_id: object, tag: object) -> str:
+    if decision_id is not None:
+        return make_id("ord", decision_id, tag)
+    return make_id("ord", "client", client_id, tag)
+
+
+# typed: 1 and 1.0 hash alike but make_id spells them differently
+_memo_order_id = lru_cache(maxsize=4096, typed=True)(_order_id_uncached)
 
 
 def fill_id(order_id: str, seq: int, leg_index: int = 0) -> str:
@@ -288,25 +349,13 @@ class OrderState:
     def snapshot(self) -> Order:
         """An immutable :class:`~tradekit.core.events.Order` of the current state."""
         r = self.request
-        return Order(
-            id=self.id,
-            symbol=r.symbol,
-            side=r.side,
-            quantity=float(r.quantity),
-            order_type=r.order_type,
-            ts_ns=self.updated_ns,
-            status=self.status,
-            tif=r.tif,
-            limit_price=r.limit_price,
-            stop_price=r.stop_price,
-            filled_qty=self.filled_qty,
-            avg_fill_price=self.avg_price,
-            multiplier=r.multiplier,
-            legs=r.legs,
-            decision_id=r.decision_id,
-            tag=r.tag,
-            reason=self.reason,
-        )
+        # positional (keyword parsing of 17 fields costs more than building the record):
+        # id, symbol, side, quantity, order_type, ts_ns, status, tif, limit, stop, filled_qty,
+        # avg_fill_price, multiplier, legs, decision_id, tag, reason
+        return Order(self.id, r.symbol, r.side, float(r.quantity), r.order_type, self.updated_ns,
+                     self.status, r.tif, r.limit_price, r.stop_price, self.filled_qty,
+                     self.avg_price, r.multiplier, r.legs, r.decision_id, r.tag,
+                     self.reason)  # fmt: skip
 
     def __repr__(self) -> str:
         r = self.request

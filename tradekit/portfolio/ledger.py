@@ -163,6 +163,9 @@ class Ledger:
         self._sod_equity = float(initial_cash)
         self._day_orders: set[str] = set()
         self._commissions = 0.0
+        #: ``summary()`` as of the last change; every method that changes an input of the
+        #: summary (fills, marks, day rolls) resets it to None.
+        self._summary: AccountSummary | None = None
 
     @classmethod
     def from_config(cls, cfg: ExecutionConfig, **kwargs: object) -> Ledger:
@@ -171,6 +174,7 @@ class Ledger:
 
     # -- events -------------------------------------------------------------------------------
     def _roll(self, ts_ns: int) -> None:
+        self._summary = None
         if ts_ns > self._ts:
             self._ts = ts_ns
         if ts_ns < self._day_end_ns:  # same trading date (or an older one): nothing rolls
@@ -209,7 +213,7 @@ class Ledger:
         if fill.id in self._seen:
             return False
         _validate_fill(fill)
-        self._roll(fill.ts_ns)
+        self._roll(fill.ts_ns)  # also drops the cached summary
         self._seen.add(fill.id)
         pos = self._position_for(fill, contract)
         side, qty, px, mult = (
@@ -230,7 +234,8 @@ class Ledger:
                 self._open(pos, fill, qty - close_qty, fill.commission - close_comm)
         if pos.mark != pos.mark or fill.ts_ns >= pos.mark_ts_ns:
             pos.mark, pos.mark_ts_ns = px, fill.ts_ns
-        self._refresh_greeks(pos, fill.ts_ns)
+        if pos.contract is not None:
+            self._refresh_greeks(pos, fill.ts_ns)
         return True
 
     def _open(self, pos: Position, fill: Fill, qty: float, commission: float) -> None:
@@ -276,7 +281,7 @@ class Ledger:
         """
         if not (price > 0.0 and math.isfinite(price)):
             return
-        self._roll(ts_ns)
+        self._roll(ts_ns)  # also drops the cached summary
         self._last_px[symbol] = price
         pos = self._positions.get(symbol)
         if pos is not None and ts_ns >= pos.mark_ts_ns:
@@ -392,7 +397,10 @@ class Ledger:
 
     @property
     def positions(self) -> Mapping[str, Position]:
-        """Read-only view of every position ever held (flat ones have ``qty == 0``)."""
+        """Read-only view of every position ever held (flat ones have ``qty == 0``).
+
+        Read the positions, never assign to their fields: the ledger changes them only in
+        :meth:`apply_fill` and :meth:`mark`, which is what keeps :meth:`summary` current."""
         return MappingProxyType(self._positions)
 
     def position(self, symbol: str) -> Position | None:
@@ -424,14 +432,16 @@ class Ledger:
         stock = 0.0
         holdings: list[tuple[OptionContract, float]] = []
         for sym, pos in self._positions.items():
-            q, px, contract = pos.qty, pos.price, pos.contract
-            if sym in changes:
-                dq, cpx, _, _ = changes[sym]
-                q += dq
-                px = px if px == px else cpx
+            q, contract = pos.qty, pos.contract
+            change = changes.get(sym) if changes else None
+            if change is not None:
+                q += change[0]
             if contract is not None:
                 holdings.append((contract, q))
-            elif q < 0:
+            elif q < 0:  # short stock: valued at the mark (the fill price while unpriced)
+                px = pos.price
+                if px != px and change is not None:
+                    px = change[1]
                 stock += -q * px * pos.multiplier
         for sym, (dq, cpx, mult, contract) in changes.items():
             if sym not in self._positions:
@@ -473,23 +483,40 @@ class Ledger:
         return GreekTotals(d, g, t, v)
 
     def summary(self) -> AccountSummary:
-        """The account as of the last event (implements ``AccountView.summary``)."""
-        equity = self.equity
-        return AccountSummary(
-            ts_ns=self._ts,
-            cash=self._cash,
-            equity=equity,
-            buying_power=self.buying_power,
-            gross_exposure=self.gross_exposure,
-            net_exposure=self.net_exposure,
-            realized_pnl=self.realized_pnl,
-            unrealized_pnl=self.unrealized_pnl,
-            day_pnl=equity - self._sod_equity,
-            start_of_day_equity=self._sod_equity,
-            open_positions=sum(1 for _ in self._open_positions()),
-            trades_today=len(self._day_orders),
-            greeks=self.greek_totals(),
-        )
+        """The account as of the last event (implements ``AccountView.summary``).
+
+        Computed once per state: the decision and risk engines both read it for every setup,
+        and it is recomputed only after the next fill, mark or day roll (each of which drops
+        the cached value), so it never differs from a fresh computation.
+        """
+        summary = self._summary
+        if summary is None:
+            summary = self._summary = self._compute_summary()
+        return summary
+
+    def _compute_summary(self) -> AccountSummary:
+        """One pass over the positions; sums in the same order as the single-figure
+        properties (``equity``, ``gross_exposure``, ...), so the figures agree exactly."""
+        market_value = gross = unrealized = realized = 0.0
+        d = g = t = v = 0.0
+        n_open = 0
+        for p in self._positions.values():
+            realized += p.realized_pnl
+            if p.qty:
+                mv = p.market_value
+                market_value += mv
+                gross += abs(mv)
+                unrealized += p.unrealized_pnl
+                n_open += 1
+                pd_, pg, pt, pv = p.greeks()
+                d, g, t, v = d + pd_, g + pg, t + pt, v + pv
+        equity = self._cash + market_value
+        sod = self._sod_equity
+        # positional: ts, cash, equity, buying_power, gross, net, realized, unrealized,
+        # day_pnl, start_of_day_equity, open_positions, trades_today, greeks
+        return AccountSummary(self._ts, self._cash, equity, self._cash - self._requirement({}),
+                              gross, market_value, realized, unrealized, equity - sod, sod,
+                              n_open, len(self._day_orders), GreekTotals(d, g, t, v))  # fmt: skip
 
     def snapshot(self) -> list[PositionSnapshot]:
         """One :class:`~tradekit.core.events.PositionSnapshot` per open position."""

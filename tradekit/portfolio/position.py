@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tradekit.core.events import OptionContract, PositionSnapshot
+from tradekit.core.events import OptionContract, PositionSnapshot, _slot_setters
 
 __all__ = ["ClosedTrade", "OpenTrade", "Position"]
 
@@ -49,6 +49,55 @@ class ClosedTrade:
     initial_stop: float | None = None
 
 
+_CLOSED_SET = _slot_setters(ClosedTrade)
+
+
+def _closed_trade_init(
+    self: ClosedTrade,
+    id: str,
+    symbol: str,
+    underlying: str,
+    direction: int,
+    quantity: float,
+    entry_ts_ns: int,
+    exit_ts_ns: int,
+    entry_price: float,
+    exit_price: float,
+    pnl: float,
+    gross_pnl: float,
+    commission: float,
+    multiplier: float = 1.0,
+    r_multiple: float = _NAN,
+    initial_stop: float | None = None,
+) -> None:
+    """The dataclass ``__init__`` of :class:`ClosedTrade` written through the slot
+    descriptors (one per round trip on the broker's fill path; see ``core/events.py``)."""
+    (
+        s_id, s_symbol, s_underlying, s_direction, s_quantity, s_entry_ts_ns, s_exit_ts_ns,
+        s_entry_price, s_exit_price, s_pnl, s_gross_pnl, s_commission, s_multiplier,
+        s_r_multiple, s_initial_stop,
+    ) = _CLOSED_SET  # fmt: skip
+    s_id(self, id)
+    s_symbol(self, symbol)
+    s_underlying(self, underlying)
+    s_direction(self, direction)
+    s_quantity(self, quantity)
+    s_entry_ts_ns(self, entry_ts_ns)
+    s_exit_ts_ns(self, exit_ts_ns)
+    s_entry_price(self, entry_price)
+    s_exit_price(self, exit_price)
+    s_pnl(self, pnl)
+    s_gross_pnl(self, gross_pnl)
+    s_commission(self, commission)
+    s_multiplier(self, multiplier)
+    s_r_multiple(self, r_multiple)
+    s_initial_stop(self, initial_stop)
+
+
+_closed_trade_init.__qualname__ = "ClosedTrade.__init__"
+setattr(ClosedTrade, "__init__", _closed_trade_init)  # noqa: B010 (mypy: keep the signature)
+
+
 @dataclass(slots=True)
 class OpenTrade:
     """Accumulators of the round trip in progress on one symbol."""
@@ -68,23 +117,14 @@ class OpenTrade:
     def close(self, pos: Position, ts_ns: int) -> ClosedTrade:
         """The :class:`ClosedTrade` of this round trip, ending at ``ts_ns``."""
         risk = self.risk_per_unit * self.entry_qty * pos.multiplier
-        return ClosedTrade(
-            id=self.id,
-            symbol=pos.symbol,
-            underlying=pos.underlying,
-            direction=self.direction,
-            quantity=self.entry_qty,
-            entry_ts_ns=self.entry_ts_ns,
-            exit_ts_ns=ts_ns,
-            entry_price=self.entry_value / self.entry_qty,
-            exit_price=self.exit_value / self.exit_qty if self.exit_qty else _NAN,
-            pnl=self.pnl,
-            gross_pnl=self.pnl + self.commission,
-            commission=self.commission,
-            multiplier=pos.multiplier,
-            r_multiple=self.pnl / risk if risk > 0 else _NAN,
-            initial_stop=self.initial_stop,
-        )
+        exit_price = self.exit_value / self.exit_qty if self.exit_qty else _NAN
+        # positional: id, symbol, underlying, direction, quantity, entry_ts, exit_ts,
+        # entry_price, exit_price, pnl, gross_pnl, commission, multiplier, r_multiple, stop
+        return ClosedTrade(self.id, pos.symbol, pos.underlying, self.direction, self.entry_qty,
+                           self.entry_ts_ns, ts_ns, self.entry_value / self.entry_qty,
+                           exit_price, self.pnl, self.pnl + self.commission, self.commission,
+                           pos.multiplier, self.pnl / risk if risk > 0 else _NAN,
+                           self.initial_stop)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -135,14 +175,12 @@ class Position:
         (deterministic, unique) id."""
         self.trade_seq += 1
         risk = abs(self.avg_price - self.stop) if self.stop is not None else _NAN
-        self.trade = OpenTrade(
-            id=f"trd-{first_fill_id.removeprefix('fil-')}",
-            direction=direction,
-            entry_ts_ns=ts_ns,
-            risk_per_unit=risk,
-            initial_stop=self.stop,
-        )
-        return self.trade
+        # positional: id, direction, entry_ts_ns, entry_qty, entry_value, exit_qty,
+        # exit_value, commission, pnl, risk_per_unit, initial_stop
+        trade = OpenTrade(f"trd-{first_fill_id.removeprefix('fil-')}", direction, ts_ns,
+                          0.0, 0.0, 0.0, 0.0, 0.0, 0.0, risk, self.stop)  # fmt: skip
+        self.trade = trade
+        return trade
 
     def greeks(self) -> tuple[float, float, float, float]:
         """Position Greeks (currency units of :class:`~tradekit.portfolio.base.GreekTotals`)."""
@@ -153,20 +191,12 @@ class Position:
         return d * k, g * k, t * k, v * k
 
     def snapshot(self, ts_ns: int) -> PositionSnapshot:
-        d, g, t, v = self.greeks()
-        return PositionSnapshot(
-            ts_ns=ts_ns,
-            symbol=self.symbol,
-            quantity=self.qty,
-            avg_price=self.avg_price,
-            market_price=self.price,
-            multiplier=self.multiplier,
-            unrealized_pnl=self.unrealized_pnl,
-            realized_pnl=self.realized_pnl,
-            delta=d,
-            gamma=g,
-            theta=t,
-            vega=v,
-            stop=self.stop,
-            targets=self.targets,
-        )
+        if self.contract is None:  # stock: unit delta 1 (as in greeks())
+            d, g, t, v = self.qty * self.multiplier, 0.0, 0.0, 0.0
+        else:
+            d, g, t, v = self.greeks()
+        # positional: ts, symbol, quantity, avg_price, market_price, multiplier, unrealized,
+        # realized, delta, gamma, theta, vega, stop, targets
+        return PositionSnapshot(ts_ns, self.symbol, self.qty, self.avg_price, self.price,
+                                self.multiplier, self.unrealized_pnl, self.realized_pnl,
+                                d, g, t, v, self.stop, self.targets)  # fmt: skip

@@ -56,9 +56,9 @@ from tradekit.core.bus import EventBus
 from tradekit.core.clock import NS_PER_MINUTE, Clock
 from tradekit.core.enums import TradingState
 from tradekit.core.events import Bar, StateChange
-from tradekit.core.ids import make_id
 from tradekit.decision.sessions import DayIndex
 from tradekit.errors import IllegalTransition, RiskDenied
+from tradekit.execution.orders import deterministic_order_id
 from tradekit.portfolio.base import AccountView, GreekTotals
 from tradekit.risk import checks as c
 
@@ -116,12 +116,10 @@ def _order_id(order: c.RiskOrder) -> str | None:
     if isinstance(oid, str):
         return oid
     decision_id, tag = getattr(order, "decision_id", None), getattr(order, "tag", "")
-    if decision_id is not None:
-        return make_id("ord", decision_id, tag)
     client_id = getattr(order, "client_id", None)
-    if client_id is not None:
-        return make_id("ord", "client", client_id, tag)
-    return None
+    if decision_id is None and client_id is None:
+        return None
+    return deterministic_order_id(decision_id, client_id, tag)  # the broker's id, memoised
 
 
 def build_checks(config: AlgorithmConfig) -> tuple[c.PreTradeCheck, ...]:
@@ -299,13 +297,14 @@ class RiskEngine:
 
     def _reducing(self, order: c.RiskOrder) -> tuple[bool, bool]:
         """``(reducing, opens_new)`` from current positions."""
-        if order.legs:
-            items = [
-                (leg.contract.symbol, int(order.side) * leg.ratio * order.quantity)
-                for leg in order.legs
-            ]
-        else:
-            items = [(order.symbol, int(order.side) * order.quantity)]
+        if not order.legs:  # stock: one instrument
+            signed = int(order.side) * order.quantity
+            pos = self.account.position_qty(order.symbol)
+            return pos != 0 and pos * signed < 0 and abs(signed) <= abs(pos) + 1e-9, pos == 0
+        items = [
+            (leg.contract.symbol, int(order.side) * leg.ratio * order.quantity)
+            for leg in order.legs
+        ]
         reducing, opens_new = True, False
         for sym, signed in items:
             pos = self.account.position_qty(sym)

@@ -129,6 +129,9 @@ class BarPathFillModel:
     def fill(self, order: OrderState, bar: Bar) -> FillResult | None:
         r = order.request
         otype = r.order_type
+        if otype is OrderType.MARKET:  # the common case, as ``match`` does it: at the open
+            o = bar.open
+            return None if o != o else FillResult(o, True, order.triggered)
         stop = r.stop_price if r.stop_price is not None else _NAN
         limit = r.limit_price if r.limit_price is not None else _NAN
         price, trig = self.match(

@@ -34,6 +34,8 @@ class Registry(Generic[T]):
     def __init__(self, family: str) -> None:
         self.family = family
         self._classes: dict[str, type[T]] = {}
+        #: models built from frozen pydantic specs (see :meth:`create`)
+        self._built: dict[BaseModel, T] = {}
 
     def register(self, kind: str) -> Callable[[type[T]], type[T]]:
         """Class decorator: make ``cls`` constructible as ``{"kind": kind, ...}``."""
@@ -57,7 +59,28 @@ class Registry(Generic[T]):
         A pydantic spec carries every family parameter; only the fields the chosen class declares
         are passed. A plain mapping must name only the class's fields (unknown keys are a
         :class:`~tradekit.errors.ConfigError`, as are invalid values).
+
+        A model built from a frozen (hashable) pydantic spec is an immutable value when its
+        class is a frozen dataclass, so it is built once per distinct spec and shared: every
+        broker built from the same config reuses it (a kind's class never changes once
+        registered, so the shared model cannot go stale).
         """
+        if not isinstance(spec, BaseModel) or not spec.model_config.get("frozen"):
+            return self._build(spec)
+        try:
+            model = self._built.get(spec)
+        except TypeError:  # a field holds an unhashable value
+            return self._build(spec)
+        if model is None:
+            model = self._build(spec)
+            params = getattr(type(model), "__dataclass_params__", None)
+            if params is not None and params.frozen:
+                if len(self._built) >= 256:
+                    self._built.clear()
+                self._built[spec] = model
+        return model
+
+    def _build(self, spec: Mapping[str, Any] | BaseModel) -> T:
         strict = not isinstance(spec, BaseModel)
         data = dict(spec.model_dump() if isinstance(spec, BaseModel) else spec)
         kind = data.pop("kind", None)
