@@ -88,7 +88,10 @@ class EventBus:
 
     def publish(self, topic: str, event: Any) -> None:
         """Deliver ``event`` to every matching handler, in order, before returning."""
-        for sub in self._handlers(topic):
+        subs = self._cache.get(topic)  # the lookup of _handlers, inlined (several per fill)
+        if subs is None:
+            subs = self._handlers(topic)
+        for sub in subs:
             if sub.critical:
                 sub.handler(topic, event)
                 continue

@@ -137,6 +137,8 @@ class DecisionEngine:
         #: ``config.content_hash``, computed once (it serialises the whole config).
         self.config_hash = self._hash
         self.scorer = Scorer(dc.family_weights)
+        #: per-order share cap: the configured one within the hard limit (config is frozen)
+        self._max_units = min(config.risk.max_order_qty, HardLimits.MAX_SHARES_PER_ORDER)
         window = SessionWindow(self.calendar, dc.session_start, dc.session_end, self.tz)
         self.gates: tuple[Gate, ...] = (
             SignalIntegrityGate(dc.min_confidence, dc.min_confluence),
@@ -176,7 +178,7 @@ class DecisionEngine:
             unit_notional=abs(setup.entry),
             risk_fraction=self.risk_fraction(score.mode),
             risk=risk,
-            max_units=min(risk.max_order_qty, HardLimits.MAX_SHARES_PER_ORDER),
+            max_units=self._max_units,
         )
 
     def action_for(self, block: str | None) -> DecisionAction:
@@ -213,31 +215,18 @@ class DecisionEngine:
             extra={},
         )
         results, block = run_gates(self.gates, ctx)
-        decision = Decision(
-            id=make_id("dec", setup.id, self._hash),
-            setup_id=setup.id,
-            symbol=setup.symbol,
-            ts_ns=setup.ts_ns,
-            action=self.action_for(block),
-            gates=results,
-            block_reason=block,
-            direction=setup.direction,
-            quantity=float(sizing.quantity),
-            entry=setup.entry,
-            stop=setup.stop,
-            targets=reachable_targets(setup),
-            mode=score.mode,
-            risk_amount=sizing.risk_amount,
-            expected_rr=score.rr,
-            score_breakdown={
-                **score.family_sums,
-                "total": score.total,
-                "confidence": setup.confidence,
-            },
-            config_version=self.config.version,
-            config_hash=self._hash,
-            processing_time_us=(time.perf_counter_ns() - t0) / 1000.0,
-        )
+        breakdown = {**score.family_sums, "total": score.total, "confidence": setup.confidence}
+        # positional (keyword parsing of 20 fields costs more than the record itself): id,
+        # setup_id, symbol, ts_ns, action, gates, block_reason, direction, quantity, entry,
+        # stop, targets, mode, strategy, legs, timeframe_class, risk_amount, expected_rr,
+        # score_breakdown, config_version, config_hash, processing_time_us
+        decision = Decision(make_id("dec", setup.id, self._hash), setup.id, setup.symbol,
+                            setup.ts_ns, self.action_for(block), results, block,
+                            setup.direction, float(sizing.quantity), setup.entry, setup.stop,
+                            reachable_targets(setup), score.mode, "stock", (), None,
+                            sizing.risk_amount, score.rr, breakdown, self.config.version,
+                            self._hash,
+                            (time.perf_counter_ns() - t0) / 1000.0)  # fmt: skip
         return self.finish(decision, setup)
 
     def on_setup(self, topic: str, setup: Setup) -> None:

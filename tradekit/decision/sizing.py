@@ -106,29 +106,20 @@ def size_units(
         reason = f"{account.open_positions} open positions >= max {risk.max_open_positions}"
         return _invalid(budget, reason, "open_positions")
     raw = _floor(budget / unit_risk)
-    caps: list[tuple[str, int]] = [("risk", raw), ("max_order_qty", max_units)]
-    if unit_notional > 0:
-        caps += [
-            (
-                "symbol_notional",
-                _floor((risk.max_symbol_notional_pct * equity - symbol_notional) / unit_notional),
-            ),
-            (
-                "exposure",
-                _floor(
-                    (risk.max_total_exposure_pct * equity - account.gross_exposure) / unit_notional
-                ),
-            ),
-            ("max_order_notional", _floor(risk.max_order_notional / unit_notional)),
-            (
-                "position_notional",
-                _floor((HardLimits.MAX_POSITION_NOTIONAL - symbol_notional) / unit_notional),
-            ),
-        ]
+    # the tightest cap binds; ties keep the earlier one (risk first), in this order
     binding, qty = "risk", raw
-    for name, cap in caps:  # the tightest cap binds; ties keep the earlier (risk first)
-        if cap < qty:
-            binding, qty = name, cap
+    if max_units < qty:
+        binding, qty = "max_order_qty", max_units
+    if unit_notional > 0:
+        for name, room in (
+            ("symbol_notional", risk.max_symbol_notional_pct * equity - symbol_notional),
+            ("exposure", risk.max_total_exposure_pct * equity - account.gross_exposure),
+            ("max_order_notional", risk.max_order_notional),
+            ("position_notional", HardLimits.MAX_POSITION_NOTIONAL - symbol_notional),
+        ):
+            cap = _floor(room / unit_notional)
+            if cap < qty:
+                binding, qty = name, cap
     qty = max(qty, 0)
     reason = (
         f"qty {qty} @ {price:.4g} (budget {budget:.2f} / unit risk {unit_risk:.4g} = {raw}; "

@@ -291,9 +291,10 @@ class PaperBroker:
     ) -> str | None:
         """:meth:`_bp_shortfall` of one stock fill (the common case, without the list)."""
         ledger = self.ledger
-        if ledger.is_reducing(symbol, signed_qty):
+        q = ledger.position_qty(symbol)  # ledger.is_reducing(symbol, signed_qty), inlined
+        if q != 0 and (q > 0) != (signed_qty > 0) and abs(signed_qty) <= abs(q) + 1e-9:
             return None
-        after = ledger.buying_power_after(((symbol, signed_qty, px, 1.0, None, comm),))
+        after = ledger.stock_buying_power_after(symbol, signed_qty, px, comm)
         if after < -1e-9:
             return f"insufficient buying power (short by {-after:.2f})"
         return None
@@ -410,9 +411,11 @@ class PaperBroker:
             self._match(bar, fills)
         if self._monitor.watching(bar.symbol):
             self._run_monitor(bar, day, fills)
-        self.ledger.mark(bar.symbol, bar.close, bar.close_ts_ns)
-        self._options.mark(self.ledger, bar.symbol, bar.close_ts_ns)
-        self._last_close[bar.symbol] = bar.close_ts_ns
+        close_ts = bar.close_ts_ns
+        self.ledger.mark(bar.symbol, bar.close, close_ts)
+        if self._options.available:
+            self._options.mark(self.ledger, bar.symbol, close_ts)
+        self._last_close[bar.symbol] = close_ts
         return fills
 
     def _new_day(self, ts_ns: int) -> None:
@@ -521,14 +524,13 @@ class PaperBroker:
         self, st: OrderState, new: list[Fill], qty: float, net: float, ts: int, out: list[Fill]
     ) -> None:
         """Publish the fills, book them, update the order and managed positions, publish."""
-        bus = self._bus
-        n_closed = self.ledger.closed_count
+        bus, ledger, legs = self._bus, self.ledger, st.request.legs
+        n_closed = ledger.closed_count
         st.add_fill(qty, net, ts)
         for f in new:
             if bus is not None:
                 bus.publish("fills.new", f)
-            contract = st.request.legs[f.leg_index].contract if st.request.legs else None
-            self.ledger.apply_fill(f, contract=contract)
+            ledger.apply_fill(f, contract=legs[f.leg_index].contract if legs else None)
         out.extend(new)
         if not st.is_working:
             self._drop_working(st)
@@ -536,11 +538,12 @@ class PaperBroker:
         if bus is not None:
             bus.publish(_TERMINAL_TOPIC[st.status], st.snapshot())
             for f in new:
-                snap = self.ledger.position_snapshot(f.symbol)
+                snap = ledger.position_snapshot(f.symbol)
                 if snap is not None:
                     bus.publish("positions.update", snap)
-            for t in self.ledger.closed_since(n_closed):
-                bus.publish("trades.closed", t)
+            if ledger.closed_count > n_closed:
+                for t in ledger.closed_since(n_closed):
+                    bus.publish("trades.closed", t)
 
     # -- exit plans ---------------------------------------------------------------------------
     def _on_filled(self, st: OrderState, qty: float, net: float) -> None:

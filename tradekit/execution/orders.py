@@ -335,9 +335,10 @@ class OrderState:
     def add_fill(self, qty: float, price: float, ts_ns: int) -> None:
         """Record ``qty`` units filled at ``price`` (net per unit) and move to
         PARTIALLY_FILLED or FILLED."""
-        if not (qty > 0.0) or qty > self.remaining + 1e-9:
-            raise IllegalTransition(f"order {self.id}: fill of {qty} with {self.remaining} left")
-        done = qty >= self.remaining - 1e-9
+        remaining = self.request.quantity - self.filled_qty
+        if not (qty > 0.0) or qty > remaining + 1e-9:
+            raise IllegalTransition(f"order {self.id}: fill of {qty} with {remaining} left")
+        done = qty >= remaining - 1e-9
         self.transition(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, ts_ns)
         prev = self.filled_qty
         self.filled_qty = prev + qty
@@ -349,12 +350,13 @@ class OrderState:
     def snapshot(self) -> Order:
         """An immutable :class:`~tradekit.core.events.Order` of the current state."""
         r = self.request
+        mult = r.multiplier if r.legs else 1.0  # skip the property call for stock
         # positional (keyword parsing of 17 fields costs more than building the record):
         # id, symbol, side, quantity, order_type, ts_ns, status, tif, limit, stop, filled_qty,
         # avg_fill_price, multiplier, legs, decision_id, tag, reason
         return Order(self.id, r.symbol, r.side, float(r.quantity), r.order_type, self.updated_ns,
                      self.status, r.tif, r.limit_price, r.stop_price, self.filled_qty,
-                     self.avg_price, r.multiplier, r.legs, r.decision_id, r.tag,
+                     self.avg_price, mult, r.legs, r.decision_id, r.tag,
                      self.reason)  # fmt: skip
 
     def __repr__(self) -> str:

@@ -108,16 +108,20 @@ def parse_occ(symbol: str, multiplier: float = 100.0) -> OptionContract | None:
     return OptionContract(m.group(1).strip(), expiry, int(m.group(6)) / 1000.0, right, multiplier)
 
 
+_INF = math.inf
+
+
 def _validate_fill(fill: Fill) -> None:
-    bad = (
-        not fill.id
-        or int(fill.side) not in (1, -1)
-        or not (math.isfinite(fill.quantity) and fill.quantity > 0)
-        or not (math.isfinite(fill.price) and fill.price >= 0)
-        or not (math.isfinite(fill.commission) and fill.commission >= 0)
-        or not (math.isfinite(fill.multiplier) and fill.multiplier > 0)
+    # chained comparisons are False for NaN, so ``0 < x < inf`` means "finite and > 0"
+    ok = (
+        fill.id
+        and int(fill.side) in (1, -1)
+        and 0.0 < fill.quantity < _INF
+        and 0.0 <= fill.price < _INF
+        and 0.0 <= fill.commission < _INF
+        and 0.0 < fill.multiplier < _INF
     )
-    if bad:
+    if not ok:
         raise DataError(f"invalid fill {fill!r}", rule="invalid_fill")
 
 
@@ -473,6 +477,33 @@ class Ledger:
             prev = changes.get(sym)
             changes[sym] = ((prev[0] if prev else 0.0) + dq, px, mult, contract)
         return cash - self._requirement(changes)
+
+    def stock_buying_power_after(
+        self, symbol: str, signed_qty: float, price: float, commission: float
+    ) -> float:
+        """:meth:`buying_power_after` of one stock fill (multiplier 1, no contract).
+
+        The broker asks this before accepting and again before filling every stock order; it
+        skips the general method's per-item tuple handling (same arithmetic, same result).
+
+        Parameters
+        ----------
+        symbol:
+            Stock symbol.
+        signed_qty:
+            Shares, > 0 bought, < 0 sold.
+        price:
+            Fill price per share (currency).
+        commission:
+            Commission of the fill (currency).
+
+        Returns
+        -------
+        float
+            Buying power (currency) if the fill were booked now; nothing is changed.
+        """
+        cash = self._cash - (signed_qty * price + commission)
+        return cash - self._requirement({symbol: (signed_qty, price, 1.0, None)})
 
     def greek_totals(self) -> GreekTotals:
         """Portfolio Greeks (stock counts as delta)."""

@@ -191,12 +191,17 @@ class Position:
         return d * k, g * k, t * k, v * k
 
     def snapshot(self, ts_ns: int) -> PositionSnapshot:
+        """The position at ``ts_ns`` (published after every fill: ``price`` and
+        ``unrealized_pnl`` are computed inline here with the properties' arithmetic)."""
+        qty, mult, avg, mark = self.qty, self.multiplier, self.avg_price, self.mark
+        price = mark if mark == mark else avg
+        unrealized = qty * (price - avg) * mult - self.open_commission if qty else 0.0
         if self.contract is None:  # stock: unit delta 1 (as in greeks())
-            d, g, t, v = self.qty * self.multiplier, 0.0, 0.0, 0.0
+            d, g, t, v = qty * mult, 0.0, 0.0, 0.0
         else:
             d, g, t, v = self.greeks()
         # positional: ts, symbol, quantity, avg_price, market_price, multiplier, unrealized,
         # realized, delta, gamma, theta, vega, stop, targets
-        return PositionSnapshot(ts_ns, self.symbol, self.qty, self.avg_price, self.price,
-                                self.multiplier, self.unrealized_pnl, self.realized_pnl,
-                                d, g, t, v, self.stop, self.targets)  # fmt: skip
+        return PositionSnapshot(ts_ns, self.symbol, qty, avg, price, mult, unrealized,
+                                self.realized_pnl, d, g, t, v, self.stop,
+                                self.targets)  # fmt: skip

@@ -339,22 +339,14 @@ class RiskEngine:
             )
         while self._recent and self._recent[0] <= now - NS_PER_MINUTE:
             self._recent.popleft()
-        return c.RiskContext(
-            order_id=oid,
-            now_ns=now,
-            account=acct,
-            reducing=reducing,
-            opens_new=opens_new,
-            price=price,
-            ref_price=ref,
-            notional=notional,
-            symbol_notional=self.account.symbol_notional(order.symbol),
-            greeks_change=greeks,
-            trades_today=self._trades.get(self._days.key(now), 0),
-            recent_orders=len(self._recent),
-            last_open_ns=self._last_open.get(order.symbol),
-            duplicate=oid is not None and oid in self._seen,
-        )
+        # positional: order_id, now_ns, account, reducing, opens_new, price, ref_price,
+        # notional, symbol_notional, greeks_change, trades_today, recent_orders, last_open_ns,
+        # duplicate (one context per order: keyword parsing of 14 fields is measurable)
+        return c.RiskContext(oid, now, acct, reducing, opens_new, price, ref, notional,
+                             self.account.symbol_notional(order.symbol), greeks,
+                             self._trades.get(self._days.key(now), 0), len(self._recent),
+                             self._last_open.get(order.symbol),
+                             oid is not None and oid in self._seen)  # fmt: skip
 
     # -- the gateway ---------------------------------------------------------------------------
     def _deny(self, reason: str, check: str, oid: str | None) -> RiskVerdict:
