@@ -17,6 +17,7 @@ __all__ = [
     "ORDER_OUT_OF_ORDER",
     "order_check_nb",
     "resample_ohlcv_nb",
+    "session_positions_nb",
 ]
 
 ORDER_OK = 0
@@ -143,3 +144,32 @@ def resample_ohlcv_nb(ts, o, h, lo, c, v, bstart, bend, base_dur):
         else:
             known[j] = -1
     return label, end, oo, hh, ll, cc, vv, cnt, first, last, known
+
+
+@njit(cache=True)
+def session_positions_nb(ts, s_open, s_close, s_date):
+    """Per timestamp the ``(open, close, date)`` of the session containing it, ``-1`` outside.
+
+    ``s_open``/``s_close``/``s_date`` are a calendar's sessions in order (opens increasing).
+    Reference: :meth:`tradekit.data.calendar.MarketCalendar.session_positions` (the last session
+    with ``open <= ts`` contains ``ts`` iff ``ts < close``). A forward walk instead of one binary
+    search per timestamp: O(n + sessions) for sorted ``ts``; a timestamp smaller than its
+    predecessor restarts the walk, so any order is still answered correctly.
+    """
+    n = ts.shape[0]
+    m = s_open.shape[0]
+    opens = np.full(n, -1, dtype=np.int64)
+    closes = np.full(n, -1, dtype=np.int64)
+    dates = np.full(n, -1, dtype=np.int64)
+    k = -1
+    for i in range(n):
+        x = ts[i]
+        if i > 0 and x < ts[i - 1]:
+            k = -1
+        while k + 1 < m and s_open[k + 1] <= x:
+            k += 1
+        if k >= 0 and x < s_close[k]:
+            opens[i] = s_open[k]
+            closes[i] = s_close[k]
+            dates[i] = s_date[k]
+    return opens, closes, dates

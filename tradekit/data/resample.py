@@ -59,7 +59,14 @@ from tradekit.data.calendar import MarketCalendar, get_calendar
 from tradekit.data.schema import BAR_COLUMNS, bars_to_arrays, infer_bar_duration_ns
 from tradekit.errors import ConfigError, DataError
 
-__all__ = ["HTFBars", "htf_index_map", "parse_rule", "resample", "resample_arrays"]
+__all__ = [
+    "HTFBars",
+    "htf_index_map",
+    "parse_rule",
+    "resample",
+    "resample_arrays",
+    "session_positions",
+]
 
 _MIN = 60_000_000_000
 _HOUR = 60 * _MIN
@@ -129,10 +136,38 @@ def _plain_buckets(ts: IntArray, kind: RuleKind, step: int, off: int) -> tuple[I
     return start, start + step
 
 
+_FAST_YEARS = (1991, 2099)  # inside the calendar's loaded range (1990-2100), with margin
+
+
+def session_positions(ts: IntArray, cal: MarketCalendar) -> tuple[IntArray, IntArray, IntArray]:
+    """``cal.session_positions(ts)`` (open, close, session date; ``-1`` outside) for bar times.
+
+    Same answer, computed as one forward walk (:func:`tradekit.data.nb.session_positions_nb`)
+    over the sessions of the covered dates instead of one binary search per bar, which is
+    several times faster on sorted bar times. A session containing a bar is dated within a day
+    of the bar, so the sessions of the bar dates +/- 3 days are enough; outside the calendar's
+    years the calendar itself answers.
+    """
+    ts = np.ascontiguousarray(ts, dtype=np.int64)
+    if ts.shape[0] == 0:
+        return cal.session_positions(ts)
+    lo, hi = int(ts.min()), int(ts.max())
+    d0 = pd.Timestamp(lo - 3 * _DAY)
+    d1 = pd.Timestamp(hi + 3 * _DAY)
+    if d0.year < _FAST_YEARS[0] or d1.year > _FAST_YEARS[1]:
+        return cal.session_positions(ts)
+    table = cal.sessions(d0.date(), d1.date())
+    s_open = np.ascontiguousarray(table["open_ns"].to_numpy(), dtype=np.int64)
+    s_close = np.ascontiguousarray(table["close_ns"].to_numpy(), dtype=np.int64)
+    s_date = np.ascontiguousarray(table.index.as_unit("ns").asi8, dtype=np.int64)
+    opens, closes, dates = nb.session_positions_nb(_readonly(ts), s_open, s_close, s_date)
+    return opens, closes, dates
+
+
 def _session_buckets(
     ts: IntArray, kind: RuleKind, step: int, cal: MarketCalendar
 ) -> tuple[IntArray, IntArray]:
-    opens, closes, dates = cal.session_positions(ts)
+    opens, closes, dates = session_positions(ts, cal)
     inside = opens >= 0
     if kind == "fixed":
         if step > _DAY:
@@ -166,6 +201,15 @@ def _week_bounds(
     pos = np.searchsorted(wk_keys, (dates - _MONDAY0) // _WEEK)
     pos = np.clip(pos, 0, len(wk_keys) - 1)
     return wk_open[pos], wk_close[pos]
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """Read-only view (no copy), so the kernel is compiled for one array type only."""
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _use_sessions(ts: IntArray, session_aware: bool | None, cal: MarketCalendar) -> bool:
@@ -221,7 +265,10 @@ def resample_arrays(
     fo, fh, fl, fc, fv = (np.ascontiguousarray(x, dtype=np.float64) for x in (o, h, lo, c, v))
     if not all(bool(np.isfinite(x).all()) for x in (fo, fh, fl, fc, fv)):
         raise DataError("resample needs finite OHLCV (run validate_bars)", rule="non_finite")
-    out = nb.resample_ohlcv_nb(ts, fo, fh, fl, fc, fv, bstart, bend, dur)
+    out = nb.resample_ohlcv_nb(
+        _readonly(ts), _readonly(fo), _readonly(fh), _readonly(fl), _readonly(fc),
+        _readonly(fv), _readonly(bstart), _readonly(bend), dur,
+    )  # fmt: skip
     label, end, oo, hh, ll, cc, vv, cnt, first, last, known = out
     keep = np.ones(label.shape[0], dtype=np.bool_)
     if drop_partial_first and label.shape[0] and ts[first[0]] > label[0]:

@@ -227,6 +227,9 @@ def confluence_arrays(
         Columns as :data:`SCORE_COLUMNS` (``mask_*`` are bit masks over type codes).
     """
     c = np.ascontiguousarray(close, dtype=np.float64)
+    if c.flags.writeable:  # one compiled signature whatever the caller passes (no copy)
+        c = c.view()
+        c.flags.writeable = False
     n = c.shape[0]
     idx = np.ascontiguousarray(ev_index, dtype=np.int64)
     if idx.size and (idx[0] < 0 or idx[-1] >= n or np.any(np.diff(idx) < 0)):
@@ -240,12 +243,14 @@ def confluence_arrays(
     if not (types.shape == dirs.shape == stops.shape == idx.shape):
         raise DataError("event arrays must have equal lengths", rule="shape")
     keep = types >= 0  # helper kinds never count: drop them before the kernel
+    if not keep.all():
+        idx, types, dirs, stops = idx[keep], types[keep], dirs[keep], stops[keep]
     return nbc.confluence_batch_nb(
         c,
-        np.ascontiguousarray(idx[keep]),
-        np.ascontiguousarray(types[keep]),
-        np.ascontiguousarray(dirs[keep]),
-        np.ascontiguousarray(stops[keep]),
+        np.ascontiguousarray(idx),
+        np.ascontiguousarray(types),
+        np.ascontiguousarray(dirs),
+        np.ascontiguousarray(stops),
         term,
         params.weights,
         params.window,

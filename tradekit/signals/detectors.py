@@ -28,10 +28,11 @@ import pandas as pd
 from tradekit._typing import FloatArray, IntArray
 from tradekit.config import AlgorithmConfig, SignalConfig
 from tradekit.data.calendar import get_calendar
+from tradekit.data.resample import session_positions
 from tradekit.data.schema import bars_to_arrays, infer_bar_duration_ns, validate_bars
 from tradekit.errors import DataError
 from tradekit.signals import nb
-from tradekit.signals.nb_step import batch_nb, smt_batch_nb
+from tradekit.signals.nb_step import batch_nb, events_sorted_nb, smt_batch_nb
 from tradekit.signals.nb_structure import new_smt_state
 from tradekit.signals.records import (
     COL_ANCHOR,
@@ -64,6 +65,9 @@ __all__ = [
 ]
 
 _DAY_NS = 86_400_000_000_000
+#: Kind / tag names indexed by code (object arrays: one vectorised take per frame).
+_KIND_NAME_ARR = np.array([KIND_NAMES[k] for k in range(len(KIND_NAMES))], dtype=object)
+_TAG_NAME_ARR = np.array([TAG_NAMES[k] for k in range(len(TAG_NAMES))], dtype=object)
 
 
 #: Detector groups (``nb.G_*`` bits) that must run to produce each kind.
@@ -258,8 +262,19 @@ def _bar_ns(ts: IntArray, timeframe: str | None) -> int:
 def _session_opens(ts: IntArray, intraday: bool, calendar: str | None) -> IntArray:
     if not intraday or calendar is None or ts.shape[0] == 0:
         return np.full(ts.shape[0], -1, dtype=np.int64)
-    opens, _ = get_calendar(calendar).session_open_close(ts)
+    opens, _, _ = session_positions(ts, get_calendar(calendar))
     return np.ascontiguousarray(opens, dtype=np.int64)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a``: the kernels then see one array type (so one compiled
+    signature) whether the caller's arrays are writable (resampled HTF bars) or not
+    (``bars_to_arrays`` of a copy-on-write frame). Free: no data is copied."""
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _run(
@@ -268,7 +283,8 @@ def _run(
     sess_open: IntArray,
 ) -> tuple[FloatArray, IntArray, FloatArray, FloatArray]:
     """Run the batch kernel over all bars, growing the event buffer as needed."""
-    ts, o, h, lo, c, v = arrays
+    ts, o, h, lo, c, v = (_readonly(a) for a in arrays)
+    sess_open = _readonly(sess_open)
     n = ts.shape[0]
     per_bar = state.per_bar
     # np.empty does not touch memory: only the rows actually written are committed
@@ -315,9 +331,9 @@ def sort_events(events: FloatArray) -> FloatArray:
     """
     if events.shape[0] < 2:
         return events
-    key = events[:, COL_INDEX] * 64.0 + events[:, COL_KIND]
-    if bool(np.all(key[1:] >= key[:-1])):
+    if events_sorted_nb(events):
         return events
+    key = events[:, COL_INDEX] * 64.0 + events[:, COL_KIND]
     return np.ascontiguousarray(events[np.argsort(key, kind="stable")])
 
 
@@ -409,7 +425,7 @@ def events_frame(
         events = events[np.isin(events[:, COL_KIND].astype(np.int64), list(kinds))]
     idx = events[:, COL_INDEX].astype(np.int64)
     data: dict[str, object] = {
-        "kind": pd.array([KIND_NAMES[int(k)] for k in events[:, COL_KIND]], dtype="str"),
+        "kind": pd.array(_KIND_NAME_ARR[events[:, COL_KIND].astype(np.intp)], dtype="str"),
         "index": idx,
         "ts": pd.DatetimeIndex(np.asarray(ts_ns, dtype=np.int64)[idx], tz="UTC").as_unit("ns")
         if idx.shape[0]
@@ -419,7 +435,7 @@ def events_frame(
         "entry": events[:, COL_ENTRY],
         "stop": events[:, COL_STOP],
         "target": events[:, COL_TARGET],
-        "tag": pd.array([TAG_NAMES[int(t)] for t in events[:, COL_TAG]], dtype="str"),
+        "tag": pd.array(_TAG_NAME_ARR[events[:, COL_TAG].astype(np.intp)], dtype="str"),
     }
     for name, col in LEVEL_COLUMNS:
         data[name] = events[:, col]

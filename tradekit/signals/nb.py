@@ -30,6 +30,8 @@ reference is the section of SIGNALS.md named in its docstring.
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 import numpy as np
 from numba import njit
 
@@ -52,6 +54,23 @@ from tradekit.signals.records import (
     COL_TRIGGER,
     NCOL,
 )
+
+
+#: numba options of every kernel that allocates nothing: no NRT, hence no atomic reference
+#: counting of the (many) state arrays at each call of a step function -- that bookkeeping
+#: cost more than the detectors themselves. A kernel that must allocate (``np.empty``, slice
+#: copies) cannot use it; write such a loop element-wise instead.
+def _no_nrt_options() -> dict[str, Any]:
+    """``{"_nrt": False}`` when this numba knows the (private) option, else ``{}``: a numba
+    release without it still compiles every kernel correctly, only slower."""
+    try:
+        from numba.core.cpu import CPUTargetOptions
+    except ImportError:  # pragma: no cover - depends on the numba release
+        return {}
+    return {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
+
+
+NO_NRT: Final[dict[str, Any]] = _no_nrt_options()
 
 # ---- kind / tag codes as plain ints (numba-friendly mirrors of records.KindCode/TagCode) ---
 K_STRAT_212 = 0
@@ -243,7 +262,7 @@ def max_events_per_bar(fvg_cap: int, brk_cap: int) -> int:
 # ============================================================================================
 # small helpers
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _new_row_nb(out, istate, kind, t, anchor, direction, entry, stop, target):
     """Append one event row (levels NaN) and return its row number."""
     r = istate[I_NOUT]
@@ -261,18 +280,18 @@ def _new_row_nb(out, istate, kind, t, anchor, direction, entry, stop, target):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def r_target_nb(entry, stop, direction, rr):
     """R-based target ``entry + dir * rr * |entry - stop|`` (SIGNALS.md §0)."""
     return entry + direction * rr * abs(entry - stop)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _rg(ring, t, col):
     return ring[t & (ring.shape[0] - 1), col]
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def bar_type_nb(ring, t):
     """STRAT bar type of bar ``t`` vs ``t-1`` (§3.1): 0 none, 1 inside, 2 = 2U, 3 = 2D, 4 = 3."""
     if t < 1:
@@ -291,7 +310,7 @@ def bar_type_nb(ring, t):
 # ============================================================================================
 # bar intake: ring, ATR, colour snapshots
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _intake_nb(t, o, h, low, c, v, params, istate, fstate, ring):
     """Store bar ``t`` in the ring and advance Wilder's ATR. Returns ``ATR[t-1]`` (NaN if
     undefined), the yardstick detectors compare bar ``t`` with."""
@@ -334,7 +353,7 @@ def _intake_nb(t, o, h, low, c, v, params, istate, fstate, ring):
 # ============================================================================================
 # 3.1 STRAT
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _strat_levels_nb(out, r, direction, trig, stop, mother_ext):
     """Fill trigger/stop/target of a STRAT row; target = mother extreme if beyond the
     trigger, else a 1:1 projection (§3.1)."""
@@ -348,7 +367,7 @@ def _strat_levels_nb(out, r, direction, trig, stop, mother_ext):
     out[r, COL_TRIGGER] = trig
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def strat_step_nb(t, ring, istate, out):
     """STRAT_212 at ``t`` (2-1-2, anchor = inside bar ``t-1``), then STRAT_21_SETUP at ``t``
     (2 then inside bar ``t``; one event per direction with that side's trigger)."""
@@ -389,7 +408,7 @@ def strat_step_nb(t, ring, istate, out):
 # ============================================================================================
 # 3.6 displacement
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def displacement_dir_nb(o, h, low, c, atr_prev, params):
     """Direction of a DISPLACEMENT candle (0 if none), §3.6: ``body >= mult * ATR[t-1]`` and
     ``body / range >= ratio``; needs ``ATR[t-1] > 0``, a range and a body."""
@@ -402,7 +421,7 @@ def displacement_dir_nb(o, h, low, c, atr_prev, params):
     return 1 if c > o else -1
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def displacement_emit_nb(t, o, h, low, c, atr_prev, d, params, istate, out):
     """Emit the DISPLACEMENT event of bar ``t`` in direction ``d`` (from
     :func:`displacement_dir_nb`)."""
@@ -420,7 +439,7 @@ def displacement_emit_nb(t, o, h, low, c, atr_prev, d, params, istate, out):
 # ============================================================================================
 # 3.2 FVG and its lifecycle
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _emit_fvg_row_nb(out, istate, kind, t, g):
     d = int(g[G_DIR])
     r = _new_row_nb(out, istate, kind, t, int(g[G_ANCHOR]), d, g[G_ENTRY], g[G_STOP], g[G_TARGET])
@@ -431,7 +450,7 @@ def _emit_fvg_row_nb(out, istate, kind, t, g):
     out[r, COL_MID_DISP] = g[G_MID_DISP]
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_block_reset_nb(fvg, phys, k):
     r = phys + k
     fvg[r, BT_BULL_MIT] = NEG_INF
@@ -440,7 +459,7 @@ def _fvg_block_reset_nb(fvg, phys, k):
     fvg[r, BT_BEAR_FILL] = POS_INF
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_block_add_nb(fvg, phys, i):
     """Fold gap row ``i`` into its block's thresholds."""
     r = phys + i // FVG_BLOCK
@@ -454,7 +473,7 @@ def _fvg_block_add_nb(fvg, phys, i):
             fvg[r, BT_BEAR_MIT] = min(fvg[r, BT_BEAR_MIT], fvg[i, G_BOTTOM])
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_global_nb(istate, fstate, fvg):
     """Pool thresholds = extremes of the block thresholds."""
     phys = istate[I_FVG_PHYS]
@@ -473,7 +492,7 @@ def _fvg_global_nb(istate, fstate, fvg):
     fstate[F_FVG_BEAR_FILL] = th3
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_kill_nb(istate, fvg, i):
     """Mark gap row ``i`` dead and move the head past leading dead rows."""
     fvg[i, G_DIR] = 0.0
@@ -484,7 +503,7 @@ def _fvg_kill_nb(istate, fvg, i):
     istate[I_FVG_HEAD] = head
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_scan_block_nb(t, h, low, max_age, k, fills, istate, fvg, out):
     """One block, one pass: mitigations (``fills`` False) or fills and expiry (True);
     events in creation order; recomputes the block's thresholds."""
@@ -516,21 +535,35 @@ def _fvg_scan_block_nb(t, h, low, max_age, k, fills, istate, fvg, out):
         _fvg_block_add_nb(fvg, phys, i)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_pass_nb(t, h, low, max_age, fills, expire, istate, fstate, fvg, out):
-    """Scan the blocks whose thresholds bar ``t`` crosses (all blocks when gaps expire)."""
+    """Scan the blocks whose thresholds bar ``t`` crosses (all blocks when gaps expire), and
+    fold every block's thresholds into the pool thresholds on the way.
+
+    Same pool thresholds as :func:`_fvg_global_nb` after the pass: a block the head moves
+    past during the pass had its last live gap killed by its own scan, so its thresholds are
+    empty (+/-inf) and fold to nothing.
+    """
     phys = istate[I_FVG_PHYS]
     a = BT_BULL_FILL if fills else BT_BULL_MIT
     b = BT_BEAR_FILL if fills else BT_BEAR_MIT
     end = istate[I_FVG_END]
+    th0, th1, th2, th3 = NEG_INF, POS_INF, NEG_INF, POS_INF
     for k in range(istate[I_FVG_HEAD] // FVG_BLOCK, (end - 1) // FVG_BLOCK + 1):
         r = phys + k
         if expire or low <= fvg[r, a] or h >= fvg[r, b]:
             _fvg_scan_block_nb(t, h, low, max_age, k, fills, istate, fvg, out)
-    _fvg_global_nb(istate, fstate, fvg)
+        th0 = max(th0, fvg[r, BT_BULL_MIT])
+        th1 = min(th1, fvg[r, BT_BEAR_MIT])
+        th2 = max(th2, fvg[r, BT_BULL_FILL])
+        th3 = min(th3, fvg[r, BT_BEAR_FILL])
+    fstate[F_FVG_BULL_MIT] = th0
+    fstate[F_FVG_BEAR_MIT] = th1
+    fstate[F_FVG_BULL_FILL] = th2
+    fstate[F_FVG_BEAR_FILL] = th3
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def fvg_lifecycle_step_nb(t, h, low, params, istate, fstate, fvg, out):
     """FVG_MITIGATED then FVG_FILLED events of the gaps created before ``t`` (creation order
     within each kind); filled and expired gaps leave the pool. Bars that reach no gap cost
@@ -545,7 +578,7 @@ def fvg_lifecycle_step_nb(t, h, low, params, istate, fstate, fvg, out):
         _fvg_pass_nb(t, h, low, max_age, True, expire, istate, fstate, fvg, out)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_compact_nb(istate, fvg):
     """Move the live gaps to rows ``0..n-1`` (creation order) and rebuild block thresholds."""
     phys = istate[I_FVG_PHYS]
@@ -553,7 +586,8 @@ def _fvg_compact_nb(istate, fvg):
     for i in range(istate[I_FVG_HEAD], istate[I_FVG_END]):
         if fvg[i, G_DIR] != 0.0:
             if keep != i:
-                fvg[keep, :] = fvg[i, :]
+                for j in range(NFVG):
+                    fvg[keep, j] = fvg[i, j]
             keep += 1
     istate[I_FVG_HEAD] = 0
     istate[I_FVG_END] = keep
@@ -563,7 +597,7 @@ def _fvg_compact_nb(istate, fvg):
         _fvg_block_add_nb(fvg, phys, i)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _fvg_insert_nb(istate, fstate, fvg, cap):
     """Row for a new gap: evicts the oldest live gap when ``cap`` are live, compacts when the
     backing rows run out. The caller fills the row, then calls :func:`_fvg_block_add_nb`."""
@@ -580,7 +614,7 @@ def _fvg_insert_nb(istate, fstate, fvg, cap):
     return i
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def fvg_step_nb(t, ring, atr_prev, params, istate, out):
     """New FVG at ``t`` (candles ``t-2, t-1, t``; anchor ``t-1``), §3.2: emits the event and
     returns its row (-1 if none); :func:`fvg_add_nb` then puts it in the pool (when the pool
@@ -627,7 +661,7 @@ def fvg_step_nb(t, ring, atr_prev, params, istate, out):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def fvg_add_nb(t, row, istate, fstate, fvg):
     """Put the gap of FVG event ``row`` (emitted at ``t``) into the pool. Runs after the
     lifecycle step of ``t``, so a gap evicted to make room still saw bar ``t``."""
@@ -655,7 +689,7 @@ def fvg_add_nb(t, row, istate, fstate, fvg):
 # ============================================================================================
 # 3.7 VOLUME_SURGE and ORB
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def volume_step_nb(t, o, h, low, c, v, params, istate, ring, out):
     """VOLUME_SURGE at ``t``: ``V[t] >= mult * mean(V[t-N..t-1])`` (mean > 0) and
     ``|C-O| >= body_ratio * (H-L)``; direction = sign(C-O) (dojis never fire)."""
@@ -680,7 +714,7 @@ def volume_step_nb(t, o, h, low, c, v, params, istate, ring, out):
     out[r, COL_SIZE] = abs(c - o)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def orb_step_nb(t, ts, h, low, c, sess_open, params, istate, fstate, out):
     """ORB (§3.7): bars opening within ``orb_minutes`` of the session open build the range;
     the first later bar of the session closing beyond it emits (once per direction).

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradekit.signals.nb import NO_NRT
+
 #: Number of confluence types (see ``tradekit.signals.confluence.CONFLUENCE_TYPES``).
 N_TYPES = 11
 
@@ -66,61 +68,49 @@ def confluence_new_state_nb():
     return last_idx, last_stop, cache
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _evaluate_nb(t, has_events, last_idx, weights, window, cache):
-    """No-HTF scores, type counts and masks of both sides at ``t``, via the cache."""
+    """No-HTF score, distinct-type count and type bit mask of both sides at ``t`` (via the
+    cache), and whether each side has an enabled type whose latest event is at ``t``.
+
+    One pass over both sides' types also finds the first bar at which an in-window type
+    drops out (the cache expiry). Scores add the weights in type order.
+    """
+    fr_l = False
+    fr_s = False
     if has_events or cache[C_VALID] == 0.0 or t >= cache[C_EXPIRY]:
-        sc_l, nt_l, mk_l, _ = _side_eval_nb(0, t, last_idx, weights, window)
-        sc_s, nt_s, mk_s, _ = _side_eval_nb(1, t, last_idx, weights, window)
+        lo = t - window + 1
         expiry = np.inf
         for s in range(2):
+            score = 0.0
+            ntypes = 0
+            mask = 0
+            fresh = False
             for ty in range(N_TYPES):
                 li = last_idx[s, ty]
-                if li >= 0 and li > t - window and weights[ty] > 0.0:
+                if li >= 0 and li >= lo and weights[ty] > 0.0:
+                    score += weights[ty]
+                    ntypes += 1
+                    mask |= 1 << ty
                     expiry = min(expiry, li + window)
+                    if li == t:
+                        fresh = True
+            cache[C_SC_L + s] = score
+            cache[C_NT_L + s] = ntypes
+            cache[C_MK_L + s] = mask
+            if s == 0:
+                fr_l = has_events and fresh
+            else:
+                fr_s = has_events and fresh
         cache[C_VALID] = 1.0
         cache[C_EXPIRY] = expiry
-        cache[C_SC_L] = sc_l
-        cache[C_SC_S] = sc_s
-        cache[C_NT_L] = nt_l
-        cache[C_NT_S] = nt_s
-        cache[C_MK_L] = mk_l
-        cache[C_MK_S] = mk_s
     return (
         cache[C_SC_L], cache[C_SC_S], int(cache[C_NT_L]), int(cache[C_NT_S]),
-        int(cache[C_MK_L]), int(cache[C_MK_S]),
+        int(cache[C_MK_L]), int(cache[C_MK_S]), fr_l, fr_s,
     )  # fmt: skip
 
 
-@njit(cache=True)
-def _fresh_nb(s, t, last_idx, weights):
-    """Whether side ``s`` has an enabled type whose latest event is at ``t``."""
-    for ty in range(N_TYPES):  # noqa: SIM110 - generator expressions are slow in numba
-        if last_idx[s, ty] == t and weights[ty] > 0.0:
-            return True
-    return False
-
-
-@njit(cache=True)
-def _side_eval_nb(s, t, last_idx, weights, window):
-    """Score (without HTF), distinct-type count, type bit mask and freshness of side ``s``."""
-    score = 0.0
-    ntypes = 0
-    mask = 0
-    fresh = False
-    lo = t - window + 1
-    for ty in range(N_TYPES):
-        li = last_idx[s, ty]
-        if li >= 0 and li >= lo and weights[ty] > 0.0:
-            score += weights[ty]
-            ntypes += 1
-            mask |= 1 << ty
-            if li == t:
-                fresh = True
-    return score, ntypes, mask, fresh
-
-
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _pick_stop_nb(s, mask, entry, last_stop):
     """First stop in type-priority order that lies strictly on the protective side of entry."""
     d = 1.0 if s == 0 else -1.0
@@ -132,7 +122,7 @@ def _pick_stop_nb(s, mask, entry, last_stop):
     return np.nan, -1
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, **NO_NRT)
 def confluence_step_nb(
     t,
     close_t,
@@ -189,11 +179,9 @@ def confluence_step_nb(
         last_idx[s, ty] = t
         last_stop[s, ty] = st
     has_events = hi > lo
-    sc_l, sc_s, nt_l, nt_s, mk_l, mk_s = _evaluate_nb(
+    sc_l, sc_s, nt_l, nt_s, mk_l, mk_s, fr_l, fr_s = _evaluate_nb(
         t, has_events, last_idx, weights, window, cache
     )
-    fr_l = has_events and _fresh_nb(0, t, last_idx, weights)
-    fr_s = has_events and _fresh_nb(1, t, last_idx, weights)
     sc_l += htf_term_long
     sc_s -= htf_term_long
     q_l = fr_l and sc_l >= min_score - _SCORE_EPS and nt_l >= min_types and htf_term_long >= 0.0
@@ -275,7 +263,7 @@ def confluence_batch_nb(
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def ema_bias_step_nb(state, close_k, period):
     """Advance an EMA by one HTF close and return ``sign(close - EMA)`` (0 while undefined).
 

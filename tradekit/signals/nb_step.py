@@ -5,6 +5,14 @@
 very same step over a whole series, so streaming equals batch by construction. The batch loop
 stops early when the event buffer might overflow; the Python wrapper grows the buffer and
 resumes from the returned position (state arrays carry everything needed to resume).
+
+Speed notes: every kernel here and in the detector modules is compiled without NRT
+(:data:`tradekit.signals.nb.NO_NRT`), because the atomic reference counting of the ~10 state
+arrays passed to each step function cost more than the detectors themselves; and
+:func:`step_all_nb` is ``forceinline`` (LLVM inlines it, and the step functions numba compiles
+for it, into :func:`batch_nb`), so the batch loop is one function. Numba's on-disk cache does
+not track edits in other modules: after editing ``nb.py`` or ``nb_structure.py`` touch this
+file (or clear ``__pycache__``) so the inlined copies are rebuilt.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from tradekit.signals.nb import (
     I_DISP_PREV,
     I_N,
     I_NOUT,
+    NO_NRT,
     P_GROUPS,
     _intake_nb,
     displacement_dir_nb,
@@ -46,11 +55,12 @@ from tradekit.signals.nb_structure import (
     sweeps_step_nb,
     swing_step_nb,
 )
+from tradekit.signals.records import COL_INDEX, COL_KIND
 
-__all__ = ["batch_nb", "smt_batch_nb", "step_all_nb"]
+__all__ = ["batch_nb", "events_sorted_nb", "smt_batch_nb", "step_all_nb"]
 
 
-@njit(cache=True)
+@njit(cache=True, forceinline=True, **NO_NRT)
 def step_all_nb(
     ts, o, h, low, c, v, sess_open, params, istate, fstate, ring, fvg, swh, swl, brk, out
 ):
@@ -111,7 +121,7 @@ def step_all_nb(
     return sh, sl
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def batch_nb(
     ts,
     o,
@@ -165,7 +175,7 @@ def batch_nb(
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def smt_batch_nb(h_a, l_a, c_a, a_sh, a_sl, b_sh, b_sl, params, st, cnt, out):
     """Run :func:`~tradekit.signals.nb_structure.smt_step_nb` over aligned bars. ``cnt`` is
     the int64 state whose ``I_NOUT`` slot counts rows; ``out`` must hold ``2 n`` rows."""
@@ -174,3 +184,16 @@ def smt_batch_nb(h_a, l_a, c_a, a_sh, a_sl, b_sh, b_sl, params, st, cnt, out):
             t, h_a[t], l_a[t], c_a[t], a_sh[t], a_sl[t], b_sh[t], b_sl[t], params, st, cnt, out
         )
     return cnt[I_NOUT]
+
+
+@njit(cache=True, **NO_NRT)
+def events_sorted_nb(events):
+    """Whether event rows are ordered by (``COL_INDEX``, ``COL_KIND``); one pass, no
+    temporaries. Equivalent to ``np.all(np.diff(index * 64 + kind) >= 0)`` for kind codes
+    below 64 (the key :func:`tradekit.signals.detectors.sort_events` sorts by)."""
+    for r in range(1, events.shape[0]):
+        a = events[r - 1, COL_INDEX] * 64.0 + events[r - 1, COL_KIND]
+        b = events[r, COL_INDEX] * 64.0 + events[r, COL_KIND]
+        if b < a:
+            return False
+    return True

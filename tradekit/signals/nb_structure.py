@@ -61,7 +61,9 @@ from tradekit.signals.nb import (
     K_SWEEP_LOW,
     K_SWING_HIGH,
     K_SWING_LOW,
+    NBRK,
     NEG_INF,
+    NO_NRT,
     P_BREAK_WICK,
     P_BRK_MAX_AGE,
     P_DAY_OFFSET_NS,
@@ -148,7 +150,7 @@ def new_smt_state() -> np.ndarray:
 # ============================================================================================
 # 3.3 swings
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def swing_step_nb(t, c, params, istate, ring, out):
     """Pivot ``p = t - right`` confirmed at ``t`` (§3.3): strict on the left, non-strict on
     the right. Returns ``(high level, want_low level)``, NaN where no swing."""
@@ -191,7 +193,7 @@ def swing_step_nb(t, c, params, istate, ring, out):
 # ============================================================================================
 # 3.4 BOS / CHOCH / MSS and breaker zone creation; 3.7 BREAKER
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _leg_extreme_nb(ring, p, t, want_low):
     """Lowest want_low (``want_low``) or highest high of bars ``p..t`` (first occurrence) and its bar."""
     best = _rg(ring, p, R_L if want_low else R_H)
@@ -204,7 +206,7 @@ def _leg_extreme_nb(ring, p, t, want_low):
     return best, bi
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _set_zone_nb(ring, j, bull, istate, fstate):
     """Breaker candidate of a leg whose origin is bar ``j``: the last opposite-colour candle at
     or before ``j`` (bearish candle for a bullish break)."""
@@ -218,7 +220,7 @@ def _set_zone_nb(ring, j, bull, istate, fstate):
         fstate[F_SL_ZONE_L] = _rg(ring, j, R_LU_L)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _track_swings_nb(t, h, low, sh, sl, params, istate, fstate, ring):
     """Advance the leg extremes of the current swings with bar ``t``, then let swings
     confirmed at ``t`` replace them (§3.4 step 1)."""
@@ -249,7 +251,7 @@ def _track_swings_nb(t, h, low, sh, sl, params, istate, fstate, ring):
         _set_zone_nb(ring, j, False, istate, fstate)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _add_zone_nb(t, d, top, bottom, anchor, istate, brk):
     """Add a breaker zone (dedupe by candle and direction; evict the oldest when full)."""
     n = istate[I_NBRK]
@@ -258,7 +260,8 @@ def _add_zone_nb(t, d, top, bottom, anchor, istate, brk):
             return
     if n == brk.shape[0]:
         for i in range(n - 1):
-            brk[i, :] = brk[i + 1, :]
+            for j in range(NBRK):
+                brk[i, j] = brk[i + 1, j]
         n -= 1
     brk[n, B_DIR] = d
     brk[n, B_TOP] = top
@@ -268,7 +271,7 @@ def _add_zone_nb(t, d, top, bottom, anchor, istate, brk):
     istate[I_NBRK] = n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _emit_break_nb(t, d, c, disp, params, istate, fstate, brk, out):
     """Emit BOS/CHOCH (and MSS) for a break in direction ``d`` and record its breaker zone."""
     bull = d > 0
@@ -292,7 +295,7 @@ def _emit_break_nb(t, d, c, disp, params, istate, fstate, brk, out):
         istate[I_PEND_BEAR] = istate[I_SL_ZONE_IDX]
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def structure_step_nb(t, h, low, c, sh, sl, params, istate, fstate, ring, brk, out):
     """BOS / CHOCH at ``t`` (§3.4, close or wick breaks), MSS = CHOCH on a same-direction
     displacement bar (§3.7); updates ``istate[I_BIAS]``."""
@@ -309,7 +312,7 @@ def structure_step_nb(t, h, low, c, sh, sl, params, istate, fstate, ring, brk, o
         _emit_break_nb(t, -1, c, disp, params, istate, fstate, brk, out)
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def breaker_step_nb(t, h, low, c, params, istate, fstate, brk, out):
     """BREAKER (§3.7): the first bar after the break that trades into the zone and closes
     beyond it on the break's side; one emission per zone; zones expire after
@@ -342,7 +345,8 @@ def breaker_step_nb(t, h, low, c, params, istate, fstate, brk, out):
             out[r, COL_BOTTOM] = bottom
             continue
         if keep != i:
-            brk[keep, :] = brk[i, :]
+            for j in range(NBRK):
+                brk[keep, j] = brk[i, j]
         keep += 1
     istate[I_NBRK] = keep
     # zones of breaks at this bar: retests count from the next bar on
@@ -359,7 +363,7 @@ def breaker_step_nb(t, h, low, c, params, istate, fstate, brk, out):
 # ============================================================================================
 # 3.5 sweeps
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _pool_add_nb(pool, n, level, anchor):
     if n == pool.shape[0]:
         for i in range(n - 1):
@@ -371,12 +375,34 @@ def _pool_add_nb(pool, n, level, anchor):
     return n + 1
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _taken(high, px, lv):
     return px > lv if high else px < lv
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
+def _equal_pair_nb(t, pool, n, px, high, band, max_age):
+    """1.0 if two taken levels lie within ``band`` of each other, else 0.0.
+
+    Same answer as "some adjacent pair of the sorted taken levels differs by <= band": if a
+    pair ``a <= b`` qualifies, every adjacent difference between them is ``<= b - a`` (IEEE
+    subtraction is monotonic), and an adjacent pair is a pair. O(n^2) without allocating,
+    on a pool of at most ``sweep_max_levels`` rows and only on bars taking >= 2 levels.
+    """
+    for i in range(n):
+        a = pool[i, 0]
+        if (max_age > 0 and t - pool[i, 1] > max_age) or not _taken(high, px, a):
+            continue
+        for j in range(i + 1, n):
+            b = pool[j, 0]
+            if (max_age > 0 and t - pool[j, 1] > max_age) or not _taken(high, px, b):
+                continue
+            if abs(b - a) <= band:
+                return 1.0
+    return 0.0
+
+
+@njit(cache=True, **NO_NRT)
 def _pool_take_nb(t, pool, n, px, high, band, max_age):
     """Remove the levels traded through by ``px`` (and expired ones). Returns ``(n_left,
     n_taken, extreme taken level, equal-levels flag, nearest remaining level)``."""
@@ -391,18 +417,7 @@ def _pool_take_nb(t, pool, n, px, high, band, max_age):
             best = max(best, lv) if high else min(best, lv)
     eq = 0.0
     if cnt >= 2 and band > 0.0:
-        taken = np.empty(cnt)
-        m = 0
-        for i in range(n):
-            lv = pool[i, 0]
-            if (max_age <= 0 or t - pool[i, 1] <= max_age) and _taken(high, px, lv):
-                taken[m] = lv
-                m += 1
-        taken.sort()
-        for i in range(cnt - 1):
-            if taken[i + 1] - taken[i] <= band:
-                eq = 1.0
-                break
+        eq = _equal_pair_nb(t, pool, n, px, high, band, max_age)
     keep = 0
     near = POS_INF if high else NEG_INF
     for i in range(n):
@@ -417,7 +432,7 @@ def _pool_take_nb(t, pool, n, px, high, band, max_age):
     return keep, cnt, best, eq, near
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _emit_sweep_nb(t, d, c, ext, lvl, cnt, eq, tag, params, istate, out):
     kind = K_SWEEP_LOW if d > 0 else K_SWEEP_HIGH
     r = _new_row_nb(out, istate, kind, t, t, d, c, ext, r_target_nb(c, ext, d, params[P_RR]))
@@ -428,7 +443,7 @@ def _emit_sweep_nb(t, d, c, ext, lvl, cnt, eq, tag, params, istate, out):
     out[r, COL_TAG] = tag
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _swing_take_side_nb(t, px, high, band, params, istate, fstate, pool):
     """Consume one side's swing pool with bar ``t``; O(1) when nothing can be taken."""
     slot_n = I_NSWH if high else I_NSWL
@@ -446,7 +461,7 @@ def _swing_take_side_nb(t, px, high, band, params, istate, fstate, pool):
     return cnt, lvl, eq
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def prior_day_take_nb(t, ts, h, low, params, istate, fstate):
     """Prior-day levels (§3.5 B): roll the day (floor((ts + offset) / 1 day)); return the
     PDH / PDL consumed by bar ``t`` (NaN if none). PDH/PDL are the extremes of the previous
@@ -477,7 +492,7 @@ def prior_day_take_nb(t, ts, h, low, params, istate, fstate):
     return pdh_taken, pdl_taken
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def sweeps_step_nb(
     t, ts, h, low, c, atr_prev, sh, sl, params, istate, fstate, swh, swl, out, do_swing, do_pd
 ):
@@ -515,7 +530,7 @@ def sweeps_step_nb(
 # ============================================================================================
 # 3.7 SMT
 # ============================================================================================
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def _push_swing_nb(st, slot0, level, anchor):
     """Shift latest → previous and store a new swing (slots: prev lvl, prev idx, lvl, idx)."""
     st[slot0] = st[slot0 + 2]
@@ -524,7 +539,7 @@ def _push_swing_nb(st, slot0, level, anchor):
     st[slot0 + 3] = anchor
 
 
-@njit(cache=True)
+@njit(cache=True, **NO_NRT)
 def smt_step_nb(t, h_a, l_a, c_a, a_sh, a_sl, b_sh, b_sl, params, st, istate, out):
     """SMT on instrument A at ``t`` (§3.7). Inputs are the swing levels A and B confirmed at
     ``t`` (NaN none). Bearish: A's latest swing high above its previous while B's latest is

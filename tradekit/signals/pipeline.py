@@ -332,12 +332,14 @@ def setup_arrays(
     ]
     term = htf_term([s.bias for s in series], htf_weights(len(series), cfg), ts.shape[0])
     params = ConfluenceParams.from_config(cfg)
+    types = type_of_kind_codes(events[:, COL_KIND].astype(np.int64))
+    rows = np.flatnonzero(types >= 0)  # helper kinds never count: skip them up front
     scores = confluence_arrays(
         arrays[4],
-        events[:, COL_INDEX].astype(np.int64),
-        type_of_kind_codes(events[:, COL_KIND].astype(np.int64)),
-        events[:, COL_DIR].astype(np.int64),
-        events[:, COL_STOP],
+        events[rows, COL_INDEX].astype(np.int64),
+        types[rows],
+        events[rows, COL_DIR].astype(np.int64),
+        events[rows, COL_STOP],
         term,
         params,
     )
@@ -361,10 +363,12 @@ def _batch_setups(
     counted = (ev_type >= 0) & (params.weights[np.clip(ev_type, 0, None)] > 0)
     ids: dict[int, tuple[int, str, int, str]] = {}  # event row -> (index, kind, dir, id)
     out: list[Setup] = []
-    for t in res.fired.tolist():
+    fired = res.fired
+    lo_all = np.searchsorted(ev_idx, fired - params.window + 1).tolist()  # window bounds of
+    hi_all = np.searchsorted(ev_idx, fired + 1).tolist()  # every fired bar, in one call each
+    for j, t in enumerate(fired.tolist()):
         fire = int(res.scores[t, nbc.OUT_FIRE])
-        lo_i, hi_i = np.searchsorted(ev_idx, [t - params.window + 1, t + 1])
-        rows = np.arange(int(lo_i), int(hi_i))
+        rows = np.arange(lo_all[j], hi_all[j])
         rows = rows[counted[rows] & (ev_dir[rows] == fire)]
         for r in rows.tolist():
             if r not in ids:
@@ -450,6 +454,14 @@ def setups_from_frame(df: pd.DataFrame) -> list[Setup]:
     return out
 
 
+def _codes(col: pd.Series, categories: list[str]) -> IntArray:
+    """Position of each value in ``categories`` (all values must be among them)."""
+    codes = pd.Categorical(col, categories=categories).codes.astype(np.int64)
+    if codes.size and codes.min() < 0:
+        raise DataError("unexpected kind or timeframe in the events frame", rule="events")
+    return codes
+
+
 def _events_frame(res: SetupArrays, ts: IntArray, symbol: str, timeframe: str) -> pd.DataFrame:
     base = events_frame(res.events, ts)
     base.insert(1, "timeframe", timeframe)
@@ -461,8 +473,9 @@ def _events_frame(res: SetupArrays, ts: IntArray, symbol: str, timeframe: str) -
         return base.assign(symbol=symbol)
     out = pd.concat(frames, ignore_index=True)
     tf_rank = {tf: i for i, tf in enumerate([timeframe, *(s.rule for s in res.htf)])}
-    rank = out["timeframe"].map(tf_rank).to_numpy(np.int64)
-    kcode = out["kind"].map(_CODE_OF_KIND).to_numpy(np.int64)
+    # categorical codes: one hash pass over the strings (Series.map on 1e6 strings is slow)
+    rank = _codes(out["timeframe"], list(tf_rank))
+    kcode = _codes(out["kind"], list(_CODE_OF_KIND))
     order = np.lexsort((kcode, out["htf_index"].to_numpy(np.int64), rank, out["index"]))
     out = out.iloc[order].reset_index(drop=True)
     out["symbol"] = symbol

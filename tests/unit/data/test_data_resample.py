@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradekit.data.calendar import get_calendar
-from tradekit.data.resample import htf_index_map, parse_rule, resample, resample_arrays
+from tradekit.data.resample import (
+    htf_index_map,
+    parse_rule,
+    resample,
+    resample_arrays,
+    session_positions,
+)
 from tradekit.data.schema import BAR_COLUMNS
 from tradekit.errors import ConfigError, DataError
 
@@ -235,3 +241,28 @@ def test_plain_grid_matches_pandas_resample(seed: int, rule: str, drop_share: fl
     ref = ref.dropna(subset=["open"])
     pd.testing.assert_frame_equal(ours[list(BAR_COLUMNS)], ref, check_freq=False)
     assert ours["n_bars"].sum() == len(df)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(0, 3000),
+    spread_days=st.sampled_from([1, 30, 800]),
+    order=st.sampled_from(["sorted", "shuffled"]),
+    start=st.sampled_from(["1985-06-01", "2010-01-04", "2024-11-27 14:00", "2099-12-20"]),
+)
+def test_session_positions_match_the_calendar(
+    seed: int, n: int, spread_days: int, order: str, start: str
+) -> None:
+    """The merge-walk lookup gives the calendar's binary-search answer exactly (inside and
+    outside sessions, half days, unsorted input, outside the calendar's years)."""
+    rng = np.random.default_rng(seed)
+    t0 = int(pd.Timestamp(start, tz="UTC").value)
+    ts = t0 + rng.integers(0, spread_days * 86_400, n) * 1_000_000_000
+    if order == "sorted":
+        ts = np.sort(ts)
+    cal = get_calendar("XNYS")
+    ours = session_positions(ts.astype(np.int64), cal)
+    ref = cal.session_positions(ts.astype(np.int64))
+    for a, b in zip(ours, ref, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -11,8 +11,8 @@ import pytest
 
 from tradekit.config import AlgorithmConfig
 from tradekit.errors import DataError
-from tradekit.signals.detectors import detect, detect_arrays
-from tradekit.signals.records import EVENT_COLUMNS
+from tradekit.signals.detectors import detect, detect_arrays, sort_events
+from tradekit.signals.records import COL_INDEX, COL_KIND, COL_LEVEL, EVENT_COLUMNS, NCOL
 from tradekit.testing import bars_from_rows
 
 
@@ -569,3 +569,21 @@ class TestFVGPool:
         got = list(zip(ev["kind"], ev["index"], ev["anchor_index"], strict=True))
         h, low = bars["high"].to_numpy(), bars["low"].to_numpy()
         assert got == _reference_fvg(h, low, cap, max_age)
+
+
+class TestSortEvents:
+    @staticmethod
+    def _rows(keys: list[tuple[int, int]]) -> np.ndarray:
+        ev = np.full((len(keys), NCOL), np.nan)
+        for r, (idx, kind) in enumerate(keys):
+            ev[r, COL_INDEX], ev[r, COL_KIND], ev[r, COL_LEVEL] = idx, kind, r
+        return ev
+
+    def test_sorted_rows_are_returned_as_is(self) -> None:
+        ev = self._rows([(0, 3), (0, 10), (1, 0), (1, 0), (2, 16)])
+        assert sort_events(ev) is ev
+
+    def test_unsorted_rows_are_ordered_by_index_then_kind_stably(self) -> None:
+        ev = self._rows([(0, 5), (1, 5), (1, 4), (1, 5), (2, 0), (1, 4)])
+        out = sort_events(ev)
+        assert out[:, COL_LEVEL].tolist() == [0, 2, 5, 1, 3, 4]
