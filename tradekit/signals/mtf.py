@@ -31,7 +31,7 @@ calendar) unless given explicitly, and the same answer is used in batch and stre
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -469,11 +469,21 @@ class HtfAggregator:
         self._seen_bucket = bool(state["seen_bucket"])
 
 
+def _on_base_timeline(sig: Signal, bar: Bar, t: int) -> Signal:
+    """Stamp an HTF signal with the base bar at whose close it became known (``ts_ns``,
+    ``index``), as :func:`_to_base_timeline` does for the batch frame; the HTF emission bar
+    stays in ``levels["htf_index"]`` and ``levels["htf_ts_s"]`` (epoch seconds, exact for bar
+    times). Stamping it with the HTF label would date it before it was knowable."""
+    levels = {**sig.levels, "htf_index": float(sig.index), "htf_ts_s": sig.ts_ns / 1e9}
+    return replace(sig, ts_ns=int(bar.ts_ns), index=t, levels=levels)
+
+
 class HtfTracker:
     """One streaming HTF: :class:`HtfAggregator` → HTF :class:`SignalGenerator` → HTF bias.
 
     :meth:`update` is called once per closed base bar; it returns the HTF signals that became
-    visible at that bar (HTF timeframe, HTF positions in ``index``/``anchor_index``) and
+    visible at that bar (HTF timeframe; ``ts_ns``/``index`` of that base bar, the HTF emission
+    bar in ``levels``, ``anchor_index`` an HTF position) and
     leaves :attr:`bias` = bias of the last closed HTF bar, exactly as :func:`build_htf` maps it.
     """
 
@@ -513,7 +523,7 @@ class HtfTracker:
         """Feed closed base bar ``t``; return HTF signals that became known at its close."""
         out: list[Signal] = []
         for hbar, _known in self.aggregator.update(bar, t):
-            out.extend(self.generator.update(hbar))
+            out.extend(_on_base_timeline(sig, bar, t) for sig in self.generator.update(hbar))
             self.n_closed += 1
             if self._ema:
                 self.bias = int(nbc.ema_bias_step_nb(self._ema_state, hbar.close, self._ema_period))

@@ -258,7 +258,9 @@ def test_tracker_streaming_equals_batch(method: str) -> None:
     bias, rows = [], []
     for t, b in enumerate(iter_bars(bars, "X", "1min")):
         for sig in tr.update(b, t):
-            rows.append((t, sig.kind, sig.index, sig.anchor_index, sig.direction, sig.stop))
+            assert (sig.index, sig.ts_ns) == (t, b.ts_ns)  # stamped when it became known
+            htf_index = int(sig.levels["htf_index"])
+            rows.append((t, sig.kind, htf_index, sig.anchor_index, sig.direction, sig.stop))
         bias.append(tr.bias)
     np.testing.assert_array_equal(np.array(bias), s.bias)
     ev = s.events
