@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from tradekit._typing import BoolArray, FloatArray, IntArray
+from tradekit.core.events import Bar
 from tradekit.data import nb
 from tradekit.errors import DataError
 
@@ -48,6 +49,7 @@ __all__ = [
     "RULES",
     "ValidatedBars",
     "bars_to_arrays",
+    "bars_to_events",
     "ensure_utc_index",
     "infer_bar_duration_ns",
     "validate_bars",
@@ -318,6 +320,24 @@ def bars_to_arrays(
     ts = np.ascontiguousarray(index.asi8, dtype=np.int64)
     o, h, lo, c, v = _float_columns(df)
     return ts, o, h, lo, c, v
+
+
+def bars_to_events(
+    df: pd.DataFrame, symbol: str, timeframe: str, duration_ns: int | None = None
+) -> list[Bar]:
+    """The rows of a bar frame as closed :class:`~tradekit.core.events.Bar` records, in order.
+
+    ``duration_ns`` is each bar's length (default: inferred from the spacing of the
+    timestamps, one minute for a single bar). The one frame → records conversion; replay,
+    streaming tests and benchmarks all use it.
+    """
+    ts, o, h, lo, c, v = bars_to_arrays(df)
+    if duration_ns is None:
+        duration_ns = infer_bar_duration_ns(ts) if ts.shape[0] > 1 else 60_000_000_000
+    rows = zip(
+        ts.tolist(), o.tolist(), h.tolist(), lo.tolist(), c.tolist(), v.tolist(), strict=True
+    )
+    return [Bar(symbol, timeframe, *row, duration_ns) for row in rows]
 
 
 def infer_bar_duration_ns(ts_ns: IntArray) -> int:

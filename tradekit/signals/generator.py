@@ -32,6 +32,7 @@ from tradekit._typing import FloatArray
 from tradekit.config import AlgorithmConfig, SignalConfig
 from tradekit.core.events import Bar, Signal
 from tradekit.data.calendar import get_calendar
+from tradekit.data.schema import bars_to_events
 from tradekit.errors import DataError
 from tradekit.signals import nb
 from tradekit.signals.detectors import (
@@ -348,24 +349,8 @@ def benchmark_streaming(
     import time
 
     df = bars.iloc[:n_bars]
-    ts = df.index.as_unit("ns").asi8
-    cols = [df[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close", "volume")]
     dur = _bar_ns(np.empty(0, dtype=np.int64), timeframe)
-    o, h, lo, c, v = cols
-    events = [
-        Bar(
-            symbol,
-            timeframe,
-            int(ts[i]),
-            float(o[i]),
-            float(h[i]),
-            float(lo[i]),
-            float(c[i]),
-            float(v[i]),
-            dur,
-        )
-        for i in range(len(df))
-    ]
+    events = bars_to_events(df, symbol, timeframe, dur)
     rows: list[dict[str, float | int | str]] = []
     for name in ("update", "step"):
         gen = SignalGenerator(config, symbol, timeframe)

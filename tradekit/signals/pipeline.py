@@ -29,7 +29,7 @@ import pandas as pd
 from tradekit._typing import FloatArray, IntArray
 from tradekit.config import AlgorithmConfig
 from tradekit.core.events import Bar, Setup, Signal
-from tradekit.data.schema import bars_to_arrays, validate_bars
+from tradekit.data.schema import bars_to_arrays, bars_to_events, validate_bars
 from tradekit.errors import DataError
 from tradekit.signals import nb_confluence as nbc
 from tradekit.signals.confluence import (
@@ -540,14 +540,6 @@ def detect_setups(
 
 
 def iter_bars(df: pd.DataFrame, symbol: str, timeframe: str) -> Iterator[Bar]:
-    """Closed :class:`~tradekit.core.events.Bar` records of a bar frame, in order.
-
-    ``duration_ns`` is the timeframe's duration. Used for replay and streaming tests.
-    """
-    ts, o, h, lo, c, v = bars_to_arrays(df)
-    dur = timeframe_ns(timeframe)
-    for i in range(ts.shape[0]):
-        yield Bar(
-            symbol, timeframe, int(ts[i]), float(o[i]), float(h[i]), float(lo[i]),
-            float(c[i]), float(v[i]), dur,
-        )  # fmt: skip
+    """Closed :class:`~tradekit.core.events.Bar` records of a bar frame, in order, each
+    lasting the timeframe's duration. Used for replay and streaming tests."""
+    return iter(bars_to_events(df, symbol, timeframe, timeframe_ns(timeframe)))

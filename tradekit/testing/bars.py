@@ -124,24 +124,8 @@ def bar(
 def bars_to_events(
     df: pd.DataFrame, symbol: str, *, timeframe: str = "1min", duration_ns: int | None = None
 ) -> list[Bar]:
-    """The rows of a bar frame as :class:`~tradekit.core.events.Bar` events (replay order)."""
-    from tradekit.data.schema import bars_to_arrays, infer_bar_duration_ns
+    """The rows of a bar frame as :class:`~tradekit.core.events.Bar` events (replay order);
+    see :func:`tradekit.data.schema.bars_to_events`."""
+    from tradekit.data.schema import bars_to_events as _convert
 
-    ts, o, h, lo, c, v = bars_to_arrays(df)
-    dur = duration_ns if duration_ns is not None else (
-        infer_bar_duration_ns(ts) if len(ts) > 1 else 60_000_000_000
-    )  # fmt: skip
-    return [
-        Bar(
-            symbol,
-            timeframe,
-            int(ts[i]),
-            float(o[i]),
-            float(h[i]),
-            float(lo[i]),
-            float(c[i]),
-            float(v[i]),
-            dur,
-        )
-        for i in range(len(ts))
-    ]
+    return _convert(df, symbol, timeframe, duration_ns)
