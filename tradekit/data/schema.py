@@ -337,7 +337,10 @@ def bars_to_events(
     rows = zip(
         ts.tolist(), o.tolist(), h.tolist(), lo.tolist(), c.tolist(), v.tolist(), strict=True
     )
-    return [Bar(symbol, timeframe, *row, duration_ns) for row in rows]
+    return [
+        Bar(symbol, timeframe, t, op, hi, low, close, vol, duration_ns)
+        for t, op, hi, low, close, vol in rows
+    ]
 
 
 def infer_bar_duration_ns(ts_ns: IntArray) -> int:
