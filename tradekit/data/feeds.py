@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -68,7 +69,7 @@ def bar_problem(bar: Bar) -> str | None:
     return None
 
 
-class _Feed:
+class _Feed(ABC):
     """Shared machinery: subscribers, latest cache, alerts, stop flag."""
 
     source = "feed"
@@ -149,8 +150,9 @@ class _Feed:
             pass
         return self.n_emitted
 
+    @abstractmethod
     def _aiter(self) -> AsyncIterator[Bar]:
-        raise NotImplementedError
+        """The feed's bars as an async iterator (each concrete feed defines its pacing)."""
 
     def __aiter__(self) -> AsyncIterator[Bar]:
         return self._aiter()
