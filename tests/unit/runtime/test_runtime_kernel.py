@@ -1,0 +1,68 @@
+"""Engine operator actions and order-routing rules."""
+
+from __future__ import annotations
+
+from tradekit.config import AlgorithmConfig
+from tradekit.core.clock import SimClock
+from tradekit.core.enums import DecisionAction, OrderStatus, Side, TradingState
+from tradekit.core.events import Bar, Decision
+from tradekit.data.datasets import synthetic_intraday
+from tradekit.data.schema import bars_to_events
+from tradekit.execution.orders import OrderRequest
+from tradekit.runtime.kernel import Engine
+
+CFG = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+
+
+def session(n: int | None = None) -> list[Bar]:
+    df = synthetic_intraday("SPY", start="2024-03-04", days=1, seed=5)
+    return bars_to_events(df if n is None else df.iloc[:n], "SPY", "1min")
+
+
+def feed(eng: Engine, items: list[Bar]) -> None:
+    for bar in items:
+        assert isinstance(eng.clock, SimClock)
+        eng.clock.set_time(bar.close_ts_ns)
+        eng.on_bar(bar)
+
+
+def test_flatten_closes_positions_even_while_halted() -> None:
+    eng = Engine(CFG, clock=SimClock(), market=lambda ts: 18.0)
+    items = session(30)
+    feed(eng, items[:10])
+    eng.broker.submit(OrderRequest("SPY", Side.BUY, 10, client_id="manual-1"))
+    feed(eng, items[10:12])
+    assert eng.ledger.position_qty("SPY") == 10
+    eng.kill("test")
+    assert eng.risk.trading_state is TradingState.HALTED
+    orders = eng.flatten()
+    assert [o.status for o in orders] == [OrderStatus.ACCEPTED]
+    feed(eng, items[12:14])
+    assert eng.ledger.position_qty("SPY") == 0
+    assert eng.risk.trading_state is TradingState.HALTED  # flattening does not un-halt
+
+
+def test_kill_cancels_working_orders() -> None:
+    eng = Engine(CFG, clock=SimClock(), market=lambda ts: 18.0)
+    items = session(5)
+    feed(eng, items[:3])
+    limit = OrderRequest(
+        "SPY", Side.BUY, 5, order_type="LIMIT", limit_price=1.0, tif="GTC", client_id="far"
+    )  # type: ignore[arg-type]
+    assert eng.broker.submit(limit).status is OrderStatus.ACCEPTED
+    eng.kill("test")
+    assert eng.broker.open_orders() == []
+
+
+def test_intraday_entry_decided_at_the_close_is_not_carried_over() -> None:
+    eng = Engine(CFG, clock=SimClock(), market=lambda ts: 18.0)
+    items = session()
+    feed(eng, items)  # the clock now stands at the session close
+    last = items[-1]
+    decision = Decision(
+        "dec-close", "setup-close", "SPY", last.ts_ns, DecisionAction.ENTER, (), None, 1, 10.0,
+        last.close, last.close * 0.99, (last.close * 1.02,),
+    )  # fmt: skip
+    eng._send(decision, None)
+    (order,) = [o for o in eng.broker.orders() if o.decision_id == "dec-close"]
+    assert order.status is OrderStatus.REJECTED and "not carried over" in order.reason
