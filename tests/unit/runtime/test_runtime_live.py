@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,6 +14,7 @@ from tradekit.data.datasets import synthetic_intraday
 from tradekit.data.schema import bars_to_events
 from tradekit.runtime.kernel import Engine
 from tradekit.runtime.live import LiveRunner, RunnerState
+from tradekit.testing import FakeFeed
 
 CFG = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
 
@@ -28,24 +28,6 @@ def bars(n: int = 60) -> list[Bar]:
     return bars_to_events(df, "SPY", "1min")
 
 
-class ListFeed:
-    """An async feed over a list, with an optional pause between bars (a test double of a
-    feed: the runner only needs ``async for`` and ``stop()``)."""
-
-    def __init__(self, items: list[Bar], delay_s: float = 0.0) -> None:
-        self.items, self.delay_s, self.stopped = items, delay_s, False
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    async def __aiter__(self) -> AsyncIterator[Bar]:  # type: ignore[override]
-        for bar in self.items:
-            if self.stopped:
-                return
-            await asyncio.sleep(self.delay_s)
-            yield bar
-
-
 def alerts(eng: Engine) -> list[Alert]:
     got: list[Alert] = []
     eng.bus.subscribe("alerts.*", lambda t, e: got.append(e))
@@ -54,7 +36,7 @@ def alerts(eng: Engine) -> list[Alert]:
 
 async def test_start_returns_at_once_and_runs_in_the_current_loop() -> None:
     eng = engine()
-    runner = LiveRunner(eng, ListFeed(bars(30)))
+    runner = LiveRunner(eng, FakeFeed(bars(30)))
     task = runner.start()
     assert runner.state is RunnerState.RUNNING and not task.done()
     await runner.wait()
@@ -64,7 +46,7 @@ async def test_start_returns_at_once_and_runs_in_the_current_loop() -> None:
 
 async def test_pause_resume_stop() -> None:
     eng = engine()
-    runner = LiveRunner(eng, ListFeed(bars(200), delay_s=0.001))
+    runner = LiveRunner(eng, FakeFeed(bars(200), delay_s=0.001))
     runner.start()
     await asyncio.sleep(0.02)
     runner.pause()
@@ -84,7 +66,7 @@ async def test_pause_resume_stop() -> None:
 
 
 async def test_starting_twice_is_refused() -> None:
-    runner = LiveRunner(engine(), ListFeed(bars(50), delay_s=0.001))
+    runner = LiveRunner(engine(), FakeFeed(bars(50), delay_s=0.001))
     runner.start()
     with pytest.raises(RuntimeError, match="already running"):
         runner.start()
@@ -96,7 +78,7 @@ async def test_a_bad_bar_is_alerted_and_the_runner_goes_on() -> None:
     got = alerts(eng)
     items = bars(40)
     items.insert(20, items[10])  # an out-of-order (old) bar in the middle of the stream
-    runner = LiveRunner(eng, ListFeed(items))
+    runner = LiveRunner(eng, FakeFeed(items))
     runner.start()
     await runner.wait()
     assert runner.state is RunnerState.STOPPED
@@ -110,7 +92,7 @@ async def test_repeated_failures_trip_the_kill_switch_and_stop() -> None:
     got = alerts(eng)
     items = bars(10)
     items = items[:5] + [items[0]] * 8 + items[5:]  # eight stale bars in a row
-    runner = LiveRunner(eng, ListFeed(items), max_errors=3)
+    runner = LiveRunner(eng, FakeFeed(items), max_errors=3)
     runner.start()
     await runner.wait()
     assert runner.state is RunnerState.FAILED
