@@ -18,7 +18,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -31,22 +30,11 @@ from tradekit.decision import DecisionEngine
 from tradekit.execution.orders import OrderRequest
 from tradekit.portfolio.base import AccountSummary
 from tradekit.risk import RiskEngine
+from tradekit.testing import StaticAccount
 
 N = 20_000
 TARGET_US = 50.0
 T0 = int(pd.Timestamp("2024-01-08 10:00", tz="America/New_York").value)
-
-
-@dataclass(frozen=True)
-class Acct:
-    def summary(self) -> AccountSummary:
-        return AccountSummary(0, 1e5, 1e5, 1e5, 0.0, 0.0, 0.0, 0.0, 0.0, 1e5, 0, 0)
-
-    def position_qty(self, symbol: str) -> float:
-        return 0.0
-
-    def symbol_notional(self, underlying: str) -> float:
-        return 0.0
 
 
 def _config() -> AlgorithmConfig:
@@ -114,7 +102,7 @@ def main() -> list[dict[str, object]]:
     cfg = _config()
     cal = get_calendar("XNYS")
     clock = SimClock(T0)
-    acct = Acct()
+    acct = StaticAccount()
     eng = DecisionEngine(cfg, account=acct, market=lambda ts: 15.0, calendar=cal)
     risk = RiskEngine(cfg, clock, acct)
     risk.update_price("SPY", 470.0)
@@ -219,7 +207,7 @@ def _options_row(cfg: AlgorithmConfig, cal: object) -> dict[str, object]:
         def option_chain(self, symbol: str, ts_ns: int) -> object:
             return prov.chain(symbol, ts_ns)
 
-    eng = OptionsDecisionEngine(cfg, account=Acct(), market=_Market(), calendar=cal)  # type: ignore[arg-type]
+    eng = OptionsDecisionEngine(cfg, account=StaticAccount(), market=_Market(), calendar=cal)  # type: ignore[arg-type]
 
     def decide(i: int) -> object:
         s = _setup(i)

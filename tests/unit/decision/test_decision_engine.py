@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -16,7 +16,8 @@ from tradekit.core.enums import DecisionAction, TradeMode
 from tradekit.core.events import Decision, Setup
 from tradekit.data.calendar import get_calendar
 from tradekit.decision import DecisionEngine
-from tradekit.portfolio.base import AccountSummary, AccountView
+from tradekit.portfolio.base import AccountView
+from tradekit.testing import StaticAccount
 
 NAMES = [
     "signal_integrity",
@@ -34,41 +35,6 @@ def ny(text: str) -> int:
 
 
 MON_10 = ny("2024-01-08 10:00")
-
-
-@dataclass(frozen=True)
-class Acct:
-    """A tiny frozen AccountView."""
-
-    equity: float = 100_000.0
-    open_positions: int = 0
-    gross: float = 0.0
-    day_pnl: float = 0.0
-    sod: float = 100_000.0
-    qty: float = 0.0
-    notional: float = 0.0
-
-    def summary(self) -> AccountSummary:
-        return AccountSummary(
-            ts_ns=0,
-            cash=self.equity,
-            equity=self.equity,
-            buying_power=self.equity,
-            gross_exposure=self.gross,
-            net_exposure=self.gross,
-            realized_pnl=0.0,
-            unrealized_pnl=0.0,
-            day_pnl=self.day_pnl,
-            start_of_day_equity=self.sod,
-            open_positions=self.open_positions,
-            trades_today=0,
-        )
-
-    def position_qty(self, symbol: str) -> float:
-        return self.qty
-
-    def symbol_notional(self, underlying: str) -> float:
-        return self.notional
 
 
 def mk(
@@ -108,7 +74,7 @@ def engine(
 ) -> DecisionEngine:
     cfg = AlgorithmConfig().with_overrides(over) if over else AlgorithmConfig()
     return DecisionEngine(
-        cfg, account=acct or Acct(), market=lambda ts: vix, calendar=get_calendar("XNYS")
+        cfg, account=acct or StaticAccount(), market=lambda ts: vix, calendar=get_calendar("XNYS")
     )
 
 
@@ -281,31 +247,35 @@ class TestRiskSizing:
         assert d.quantity == 200 and "symbol_notional" in gate(d, "risk_sizing").reason
 
     def test_existing_symbol_notional_counts(self) -> None:
-        d = engine(Acct(notional=19_000.0, qty=10)).decide(mk(entry=100.0, stop=99.0, tp1=102.0))
+        d = engine(StaticAccount(notional=19_000.0, qty=10)).decide(
+            mk(entry=100.0, stop=99.0, tp1=102.0)
+        )
         assert d.quantity == 10
 
     def test_symbol_full_blocks(self) -> None:
-        d = engine(Acct(notional=20_000.0, qty=10)).decide(mk())
+        d = engine(StaticAccount(notional=20_000.0, qty=10)).decide(mk())
         g = gate(d, "risk_sizing")
         assert not g.passed and g.observed == 0.0
 
     def test_total_exposure_cap(self) -> None:
-        d = engine(Acct(gross=99_000.0)).decide(mk())  # 1000 headroom / $10 = 100
+        d = engine(StaticAccount(gross=99_000.0)).decide(mk())  # 1000 headroom / $10 = 100
         assert d.quantity == 100 and "exposure" in gate(d, "risk_sizing").reason
 
     def test_max_open_positions(self) -> None:
-        g = gate(engine(Acct(open_positions=5)).decide(mk()), "risk_sizing")
+        g = gate(engine(StaticAccount(open_positions=5)).decide(mk()), "risk_sizing")
         assert not g.passed and "open positions" in g.reason
 
     def test_open_positions_do_not_block_adding_to_a_held_symbol(self) -> None:
-        assert gate(engine(Acct(open_positions=5, qty=3)).decide(mk()), "risk_sizing").passed
+        assert gate(
+            engine(StaticAccount(open_positions=5, qty=3)).decide(mk()), "risk_sizing"
+        ).passed
 
     def test_quantity_below_one(self) -> None:
-        d = engine(Acct(equity=100.0, sod=100.0)).decide(mk())  # 1.0 / 2.0 -> 0 shares
+        d = engine(StaticAccount(equity=100.0, sod=100.0)).decide(mk())  # 1.0 / 2.0 -> 0 shares
         assert not gate(d, "risk_sizing").passed
 
     def test_hard_share_limit(self) -> None:
-        d = engine(Acct(equity=5e6, sod=5e6)).decide(mk(entry=1.0, stop=0.5, tp1=2.0))
+        d = engine(StaticAccount(equity=5e6, sod=5e6)).decide(mk(entry=1.0, stop=0.5, tp1=2.0))
         assert d.quantity == 10_000  # HardLimits.MAX_SHARES_PER_ORDER
 
 
@@ -330,9 +300,9 @@ class TestDailyLimitsAndCooldowns:
         assert next_day.action is DecisionAction.ENTER
 
     def test_daily_loss(self) -> None:
-        g = gate(engine(Acct(day_pnl=-2_500.0)).decide(mk()), "daily_limits")
+        g = gate(engine(StaticAccount(day_pnl=-2_500.0)).decide(mk()), "daily_limits")
         assert not g.passed and g.threshold == -2_500.0
-        assert gate(engine(Acct(day_pnl=-2_499.0)).decide(mk()), "daily_limits").passed
+        assert gate(engine(StaticAccount(day_pnl=-2_499.0)).decide(mk()), "daily_limits").passed
 
     def test_symbol_cooldown_15_minutes(self) -> None:
         eng = engine()
@@ -404,7 +374,7 @@ class TestRecordingAndModes:
         bus.subscribe("decisions.*", lambda t, e: seen.append((t, e)))
         eng = DecisionEngine(
             AlgorithmConfig(),
-            account=Acct(),
+            account=StaticAccount(),
             market=lambda ts: 15.0,
             calendar=get_calendar("XNYS"),
             bus=bus,
@@ -422,7 +392,7 @@ class TestRecordingAndModes:
 
         eng = DecisionEngine(
             AlgorithmConfig(),
-            account=Acct(),
+            account=StaticAccount(),
             market=lambda ts: 15.0,
             calendar=get_calendar("XNYS"),
             extra_gates=(Broken(),),
@@ -467,7 +437,7 @@ def test_decision_invariants(
         confidence=conf,
         ts=ny("2024-01-08 00:00") + minute * 60_000_000_000,
     )
-    d = engine(Acct(equity=equity, sod=equity)).decide(s)
+    d = engine(StaticAccount(equity=equity, sod=equity)).decide(s)
     assert [g.name for g in d.gates] == NAMES
     passed = all(g.passed for g in d.gates)
     assert (d.action is DecisionAction.ENTER) == passed == (d.block_reason is None)
@@ -481,6 +451,6 @@ def test_decision_invariants(
 
 
 def test_default_calendar_is_the_data_layers_xnys() -> None:
-    eng = DecisionEngine(AlgorithmConfig(), account=Acct(), market=lambda ts: 15.0)
+    eng = DecisionEngine(AlgorithmConfig(), account=StaticAccount(), market=lambda ts: 15.0)
     assert eng.decide(mk()).action is DecisionAction.ENTER
     assert not gate(eng.decide(mk(sid="h", ts=ny("2024-07-04 10:00"))), "session_volatility").passed

@@ -12,20 +12,9 @@ from tradekit.data.calendar import get_calendar
 from tradekit.data.market import MarketDataService
 from tradekit.decision import DecisionEngine, MarketView, OptionsDecisionEngine, OptionsMarketView
 from tradekit.options.chain import SyntheticChainProvider
-from tradekit.portfolio.base import AccountSummary
+from tradekit.testing import StaticAccount
 
 TS = int(pd.Timestamp("2024-01-08 10:00", tz="America/New_York").value)
-
-
-class Acct:
-    def summary(self) -> AccountSummary:
-        return AccountSummary(0, 1e5, 1e5, 1e5, 0.0, 0.0, 0.0, 0.0, 0.0, 1e5, 0, 0)
-
-    def position_qty(self, symbol: str) -> float:
-        return 0.0
-
-    def symbol_notional(self, underlying: str) -> float:
-        return 0.0
 
 
 def vix_series() -> pd.Series:
@@ -63,7 +52,7 @@ def test_service_satisfies_the_protocols() -> None:
 def test_vix_from_the_service_at_bar_time() -> None:
     svc = MarketDataService(vix=vix_series())
     eng = DecisionEngine(
-        AlgorithmConfig(), account=Acct(), market=svc, calendar=get_calendar("XNYS")
+        AlgorithmConfig(), account=StaticAccount(), market=svc, calendar=get_calendar("XNYS")
     )
     d = eng.decide(setup("1min"))
     gate = d.gates[1]
@@ -71,7 +60,7 @@ def test_vix_from_the_service_at_bar_time() -> None:
     assert (
         DecisionEngine(
             AlgorithmConfig(),
-            account=Acct(),
+            account=StaticAccount(),
             market=MarketDataService(),
             calendar=get_calendar("XNYS"),
         )
@@ -85,7 +74,7 @@ def test_options_engine_with_service_chain_and_iv_rank() -> None:
     prov = SyntheticChainProvider(lambda sym, ts: 470.0, 0.15)
     svc = MarketDataService(vix=vix_series(), chain_provider=prov)
     eng = OptionsDecisionEngine(
-        AlgorithmConfig(), account=Acct(), market=svc, calendar=get_calendar("XNYS")
+        AlgorithmConfig(), account=StaticAccount(), market=svc, calendar=get_calendar("XNYS")
     )
     d = eng.decide(setup("1h"))
     ivr = svc.iv_rank("SPY", TS)
@@ -96,7 +85,7 @@ def test_options_engine_with_service_chain_and_iv_rank() -> None:
 def test_no_chain_provider_denies_cleanly() -> None:
     eng = OptionsDecisionEngine(
         AlgorithmConfig(),
-        account=Acct(),
+        account=StaticAccount(),
         market=MarketDataService(vix=vix_series()),
         calendar=get_calendar("XNYS"),
     )

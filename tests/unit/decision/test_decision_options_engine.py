@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
@@ -25,7 +25,8 @@ from tradekit.decision import (
 from tradekit.decision.option_gates import LegFacts
 from tradekit.errors import DataError
 from tradekit.options.chain import OptionChain, SyntheticChainProvider
-from tradekit.portfolio.base import AccountSummary, GreekTotals
+from tradekit.portfolio.base import GreekTotals
+from tradekit.testing import StaticAccount
 
 CFG = AlgorithmConfig()
 CLASSES = CFG.options.classes
@@ -41,22 +42,6 @@ def ny(text: str) -> int:
 
 
 MON_10 = ny("2024-01-08 10:00")
-
-
-@dataclass(frozen=True)
-class Acct:
-    equity: float = 100_000.0
-    greeks: GreekTotals = field(default_factory=GreekTotals)
-
-    def summary(self) -> AccountSummary:
-        e = self.equity
-        return AccountSummary(0, e, e, e, 0.0, 0.0, 0.0, 0.0, 0.0, e, 0, 0, self.greeks)
-
-    def position_qty(self, symbol: str) -> float:
-        return 0.0
-
-    def symbol_notional(self, underlying: str) -> float:
-        return 0.0
 
 
 @dataclass
@@ -103,13 +88,13 @@ def mk(
 
 def engine(
     market: Market | None = None,
-    acct: Acct | None = None,
+    acct: StaticAccount | None = None,
     events: EventCalendar | None = None,
     cfg: AlgorithmConfig = CFG,
 ) -> OptionsDecisionEngine:
     return OptionsDecisionEngine(
         cfg,
-        account=acct or Acct(),
+        account=acct or StaticAccount(),
         market=market or Market(),
         calendar=get_calendar("XNYS"),
         events=events,
@@ -141,7 +126,7 @@ class TestIntradayLongOption:
 
     @pytest.mark.parametrize("equity", [40_000.0, 100_000.0, 400_000.0])
     def test_only_contracts_the_budget_can_buy_are_considered(self, equity: float) -> None:
-        ev = engine(acct=Acct(equity=equity)).evaluate(mk())
+        ev = engine(acct=StaticAccount(equity=equity)).evaluate(mk())
         budget = equity * 0.01 * 0.5  # 1 % risk x the INTRADAY risk multiplier
         if ev.structure is not None:
             assert ev.structure.max_loss <= budget + 1e-9
@@ -150,7 +135,7 @@ class TestIntradayLongOption:
             assert "affordable with the risk budget" in (ev.decision.block_reason or "")
 
     def test_nothing_affordable_is_a_clear_skip(self) -> None:
-        d = engine(acct=Acct(equity=2_000.0)).decide(mk())  # $10 budget buys no SPY option
+        d = engine(acct=StaticAccount(equity=2_000.0)).decide(mk())  # $10 budget buys no SPY option
         assert d.action is DecisionAction.SKIP
         assert "affordable with the risk budget 10.00" in (d.block_reason or "")
 
@@ -203,7 +188,7 @@ class TestSwingStrategies:
 
 class TestOptionSizing:
     def test_greek_limits_cap_contracts(self) -> None:
-        acct = Acct(equity=1_000_000.0)
+        acct = StaticAccount(equity=1_000_000.0)
         ev = engine(acct=acct).evaluate(mk("1h"))
         s, d = ev.structure, ev.decision
         raw = math.floor(10_000 / s.max_loss)
@@ -214,18 +199,18 @@ class TestOptionSizing:
         assert d.quantity == min(caps)
 
     def test_existing_portfolio_delta_blocks(self) -> None:
-        acct = Acct(greeks=GreekTotals(delta=5_000.0))  # already at 5 % of equity
+        acct = StaticAccount(greeks=GreekTotals(delta=5_000.0))  # already at 5 % of equity
         d = engine(acct=acct).decide(mk("1h"))
         sizing = g(d, "risk_sizing")
         assert not sizing.passed and "delta" in sizing.reason
 
     def test_hard_contract_cap(self) -> None:
-        d = engine(acct=Acct(equity=1e9)).decide(mk("1h"))
+        d = engine(acct=StaticAccount(equity=1e9)).decide(mk("1h"))
         assert d.quantity <= 50
 
     def test_fomc_halves_the_budget(self) -> None:
         table = pd.DataFrame({"date": ["2024-01-10"], "kind": ["FOMC"]})
-        big = Acct(equity=2_000_000.0)
+        big = StaticAccount(equity=2_000_000.0)
         base = engine(acct=big).evaluate(mk("1h"))
         ev = engine(acct=big, events=EventCalendar(table)).evaluate(mk("1h"))
         assert ev.decision.warnings[1].startswith("FOMC 2024-01-10: reduce")
@@ -346,7 +331,7 @@ class TestQualityGateUnits:
 
 
 def test_greek_cap_hand_numbers() -> None:
-    acct = Acct(greeks=GreekTotals(delta=1_000.0, theta=-100.0, vega=0.0)).summary()
+    acct = StaticAccount(greeks=GreekTotals(delta=1_000.0, theta=-100.0, vega=0.0)).summary()
     unit = GreekTotals(delta=50.0, theta=-10.0, vega=40.0)
     # delta: (5000 - 1000) / 50 = 80; theta: (500 - 100) / 10 = 40; vega: 1000 / 40 = 25
     assert greek_cap(acct, unit, CFG.risk) == (25, "vega")

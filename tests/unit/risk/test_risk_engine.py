@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 
 import pandas as pd
 import pytest
@@ -18,49 +17,16 @@ from tradekit.core.enums import OrderType, Right, Side, TradingState
 from tradekit.core.events import Bar, Leg, OptionContract, StateChange
 from tradekit.errors import IllegalTransition, RiskDenied
 from tradekit.execution.orders import OrderRequest
-from tradekit.portfolio.base import AccountSummary, GreekTotals
+from tradekit.portfolio.base import GreekTotals
 from tradekit.risk import MemoryStateStore, RiskEngine, RiskVerdict
+from tradekit.testing import StaticAccount
 
 T0 = int(pd.Timestamp("2024-01-08 10:00", tz="America/New_York").value)
 MIN = 60_000_000_000
 
 
-@dataclass(frozen=True)
-class Acct:
-    equity: float = 100_000.0
-    open_positions: int = 0
-    gross: float = 0.0
-    day_pnl: float = 0.0
-    greeks: GreekTotals = field(default_factory=GreekTotals)
-    positions: dict[str, float] = field(default_factory=dict)
-    notional: float = 0.0
-
-    def summary(self) -> AccountSummary:
-        return AccountSummary(
-            ts_ns=0,
-            cash=self.equity,
-            equity=self.equity,
-            buying_power=self.equity,
-            gross_exposure=self.gross,
-            net_exposure=self.gross,
-            realized_pnl=0.0,
-            unrealized_pnl=0.0,
-            day_pnl=self.day_pnl,
-            start_of_day_equity=100_000.0,
-            open_positions=self.open_positions,
-            trades_today=0,
-            greeks=self.greeks,
-        )
-
-    def position_qty(self, symbol: str) -> float:
-        return self.positions.get(symbol, 0.0)
-
-    def symbol_notional(self, underlying: str) -> float:
-        return self.notional
-
-
 def make_risk(
-    acct: Acct | None = None,
+    acct: StaticAccount | None = None,
     *,
     bus: EventBus | None = None,
     store: MemoryStateStore | None = None,
@@ -68,7 +34,7 @@ def make_risk(
     **over: object,
 ) -> RiskEngine:
     cfg = AlgorithmConfig().with_overrides(over) if over else AlgorithmConfig()
-    r = RiskEngine(cfg, clock or SimClock(T0), acct or Acct(), bus, store=store)
+    r = RiskEngine(cfg, clock or SimClock(T0), acct or StaticAccount(), bus, store=store)
     r.update_price("SPY", 100.0)
     r.update_price("QQQ", 100.0)
     return r
@@ -116,7 +82,7 @@ class TestHardChecks:
         assert denied(make_risk().approve(buy(symbol="IWM")), "order_validity")
 
     def test_max_shares(self) -> None:
-        acct = Acct(equity=1e9)
+        acct = StaticAccount(equity=1e9)
         assert denied(make_risk(acct).approve(buy(10_001)), "max_order_quantity")
         assert denied(
             make_risk(acct, **{"risk.max_order_qty": 100}).approve(buy(101)), "max_order_quantity"
@@ -126,10 +92,10 @@ class TestHardChecks:
         req = OrderRequest(
             "SPY", Side.BUY, 51, legs=(Leg(call(), 1, price=1.0, delta=0.0),), client_id="c"
         )
-        assert denied(make_risk(Acct(equity=1e9)).approve(req), "max_order_quantity")
+        assert denied(make_risk(StaticAccount(equity=1e9)).approve(req), "max_order_quantity")
 
     def test_max_notional(self) -> None:
-        r = make_risk(Acct(equity=1e9))
+        r = make_risk(StaticAccount(equity=1e9))
         r.update_price("BRK", 500.0)
         assert denied(r.approve(buy(2_001, "BRK")), "max_order_notional")  # 1.0005M > 1M
 
@@ -140,18 +106,18 @@ class TestHardChecks:
         assert denied(r.approve(buy(limit=89.0)), "price_collar")
 
     def test_collar_without_reference_denies(self) -> None:
-        r = RiskEngine(AlgorithmConfig(), SimClock(T0), Acct())
+        r = RiskEngine(AlgorithmConfig(), SimClock(T0), StaticAccount())
         assert denied(r.approve(buy(limit=100.0, symbol="IWM")), "price_collar")
 
     def test_last_price_comes_from_bars(self) -> None:
-        r = RiskEngine(AlgorithmConfig(), SimClock(T0), Acct())
+        r = RiskEngine(AlgorithmConfig(), SimClock(T0), StaticAccount())
         r.on_bar("bars.IWM", Bar("IWM", "1min", T0, 200, 201, 199, 200.0, 1e5))
         assert r.approve(buy(limit=201.0, symbol="IWM")).approved
 
     def test_throttle_on_injected_clock(self) -> None:
         clock = SimClock(T0)
         r = make_risk(
-            Acct(equity=1e9),
+            StaticAccount(equity=1e9),
             clock=clock,
             **{
                 "risk.max_orders_per_minute": 3,
@@ -177,24 +143,26 @@ class TestHardChecks:
 
 class TestConfiguredLimits:
     def test_max_open_positions(self) -> None:
-        r = make_risk(Acct(open_positions=5, positions={"QQQ": 5}))
+        r = make_risk(StaticAccount(open_positions=5, positions={"QQQ": 5}))
         assert denied(r.approve(buy()), "max_open_positions")
         assert r.approve(buy(symbol="QQQ")).approved  # adding to a held symbol
 
     def test_symbol_notional(self) -> None:
         assert make_risk().approve(buy(200)).approved  # 20,000 = 20 %
         assert denied(make_risk().approve(buy(201)), "symbol_notional")
-        assert denied(make_risk(Acct(notional=19_950.0)).approve(buy(1)), "symbol_notional")
+        assert denied(
+            make_risk(StaticAccount(notional=19_950.0)).approve(buy(1)), "symbol_notional"
+        )
 
     def test_total_exposure(self) -> None:
-        assert denied(make_risk(Acct(gross=99_500.0)).approve(buy(10)), "total_exposure")
+        assert denied(make_risk(StaticAccount(gross=99_500.0)).approve(buy(10)), "total_exposure")
 
     def test_portfolio_delta(self) -> None:
         leg = Leg(
             call(), 1, price=2.0, delta=0.5
         )  # 50 deltas per contract: 4,960 + 100 > cap 5,000
         ok = OrderRequest("SPY", Side.BUY, 2, legs=(leg,), client_id="g1")
-        r = make_risk(Acct(greeks=GreekTotals(delta=4_960.0)))
+        r = make_risk(StaticAccount(greeks=GreekTotals(delta=4_960.0)))
         v = r.approve(ok)
         assert denied(v, "portfolio_greeks") and "delta" in (v.reason or "")
         reducing = OrderRequest("SPY", Side.SELL, 2, legs=(leg,), client_id="g2")
@@ -221,15 +189,15 @@ class TestConfiguredLimits:
         assert r.approve(buy()).approved
 
     def test_daily_loss_reduces_by_default_and_can_halt(self) -> None:
-        r = make_risk(Acct(day_pnl=-2_500.0))
+        r = make_risk(StaticAccount(day_pnl=-2_500.0))
         assert denied(r.approve(buy()), "daily_loss")
         assert r.trading_state is TradingState.REDUCING
-        r = make_risk(Acct(day_pnl=-2_500.0), **{"risk.daily_loss_action": "HALTED"})
+        r = make_risk(StaticAccount(day_pnl=-2_500.0), **{"risk.daily_loss_action": "HALTED"})
         assert denied(r.approve(buy()), "daily_loss")
         assert r.trading_state is TradingState.HALTED
 
     def test_daily_loss_reducing_action(self) -> None:
-        acct = Acct(day_pnl=-3_000.0, positions={"SPY": 100.0})
+        acct = StaticAccount(day_pnl=-3_000.0, positions={"SPY": 100.0})
         r = make_risk(acct, **{"risk.daily_loss_action": "REDUCING"})
         assert r.evaluate_account() is TradingState.REDUCING
         assert r.approve(buy(50, side=Side.SELL)).approved
@@ -237,14 +205,16 @@ class TestConfiguredLimits:
 
     def test_daily_loss_reducing_ends_on_the_next_trading_day_but_halted_does_not(self) -> None:
         clock = SimClock(T0)
-        loss = Acct(day_pnl=-3_000.0)
+        loss = StaticAccount(day_pnl=-3_000.0)
         reducing = make_risk(loss, clock=clock, **{"risk.daily_loss_action": "REDUCING"})
         halted = make_risk(loss, clock=clock, **{"risk.daily_loss_action": "HALTED"})
         assert reducing.evaluate_account() is TradingState.REDUCING
         assert halted.evaluate_account() is TradingState.HALTED
         clock.advance(60 * MIN)  # same New York day: still reducing
         assert reducing.evaluate_account() is TradingState.REDUCING
-        reducing.account = halted.account = Acct()  # the new day starts with a flat day P&L
+        reducing.account = halted.account = (
+            StaticAccount()
+        )  # the new day starts with a flat day P&L
         clock.advance(24 * 60 * MIN)
         assert reducing.evaluate_account() is TradingState.ACTIVE
         assert halted.evaluate_account() is TradingState.HALTED
@@ -252,7 +222,7 @@ class TestConfiguredLimits:
 
 class TestTradingStates:
     def test_reducing_lets_only_reducing_orders_through(self) -> None:
-        r = make_risk(Acct(positions={"SPY": 100.0, "QQQ": -20.0}))
+        r = make_risk(StaticAccount(positions={"SPY": 100.0, "QQQ": -20.0}))
         r.set_trading_state(TradingState.REDUCING, "test")
         assert r.approve(buy(40, side=Side.SELL)).approved
         assert r.approve(buy(20, "QQQ")).approved  # buying back a short reduces it
@@ -261,7 +231,7 @@ class TestTradingStates:
         assert denied(r.approve(buy(10, "IWM")), "trading_state")
 
     def test_reducing_orders_still_face_hard_checks(self) -> None:
-        r = make_risk(Acct(positions={"SPY": 100.0}))
+        r = make_risk(StaticAccount(positions={"SPY": 100.0}))
         r.set_trading_state(TradingState.REDUCING, "test")
         assert denied(r.approve(buy(50, side=Side.SELL, limit=50.0)), "price_collar")
 
@@ -318,7 +288,7 @@ order_st = st.builds(
 @settings(max_examples=200, deadline=None)
 @given(orders=st.lists(order_st, min_size=1, max_size=10), pos=st.floats(-1000, 1000))
 def test_no_order_accepted_while_halted(orders: list[OrderRequest], pos: float) -> None:
-    r = make_risk(Acct(positions={"SPY": pos, "QQQ": -pos}))
+    r = make_risk(StaticAccount(positions={"SPY": pos, "QQQ": -pos}))
     r.halt("property")
     for o in orders:
         v = r.approve(o)
@@ -336,7 +306,7 @@ def test_no_order_accepted_while_halted(orders: list[OrderRequest], pos: float) 
 def test_reducing_state_only_approves_orders_that_shrink_the_position(
     pos: float, qty: int, side: Side
 ) -> None:
-    r = make_risk(Acct(positions={"SPY": pos}))
+    r = make_risk(StaticAccount(positions={"SPY": pos}))
     r.set_trading_state(TradingState.REDUCING, "property")
     v = r.approve(buy(qty, side=side))
     shrinks = pos * int(side) < 0 and qty <= abs(pos) + 1e-9  # smaller, never flipped

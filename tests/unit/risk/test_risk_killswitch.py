@@ -13,21 +13,10 @@ from tradekit.core.clock import SimClock
 from tradekit.core.enums import AlertLevel, OrderType, Side, TradingState
 from tradekit.core.events import Alert
 from tradekit.execution.orders import OrderRequest
-from tradekit.portfolio.base import AccountSummary
 from tradekit.risk import KillSwitch, MemoryStateStore, RiskEngine, write_kill_flag
+from tradekit.testing import StaticAccount
 
 T0 = int(pd.Timestamp("2024-01-08 10:00", tz="America/New_York").value)
-
-
-class Flat:
-    def summary(self) -> AccountSummary:
-        return AccountSummary(0, 1e5, 1e5, 1e5, 0.0, 0.0, 0.0, 0.0, 0.0, 1e5, 0, 0)
-
-    def position_qty(self, symbol: str) -> float:
-        return 0.0
-
-    def symbol_notional(self, underlying: str) -> float:
-        return 0.0
 
 
 class Canceller:
@@ -45,7 +34,7 @@ def setup_switch(tmp_path: Path, store: MemoryStateStore | None = None):
     bus = EventBus()
     alerts: list[Alert] = []
     bus.subscribe("alerts.*", lambda t, e: alerts.append(e))
-    risk = RiskEngine(AlgorithmConfig(), SimClock(T0), Flat(), bus, store=store)
+    risk = RiskEngine(AlgorithmConfig(), SimClock(T0), StaticAccount(), bus, store=store)
     risk.update_price("SPY", 100.0)
     canceller = Canceller()
     flattened: list[int] = []
@@ -113,13 +102,13 @@ def test_halt_survives_process_restart_in_duckdb(tmp_path: Path) -> None:
         ks, _, _, _, _ = setup_switch(tmp_path, store)  # type: ignore[arg-type]
         ks.trigger("persisted halt")
     with Store.open(path, clock=SimClock(T0)) as store:
-        risk = RiskEngine(AlgorithmConfig(), SimClock(T0), Flat(), store=store)
+        risk = RiskEngine(AlgorithmConfig(), SimClock(T0), StaticAccount(), store=store)
         assert risk.trading_state is TradingState.HALTED
         assert "persisted halt" in risk.state_reason
         assert not risk.approve(order("after")).approved
         risk.reset("erin", "verified")
     with Store.open(path, clock=SimClock(T0)) as store:
         assert (
-            RiskEngine(AlgorithmConfig(), SimClock(T0), Flat(), store=store).trading_state
+            RiskEngine(AlgorithmConfig(), SimClock(T0), StaticAccount(), store=store).trading_state
             is TradingState.ACTIVE
         )
