@@ -199,15 +199,12 @@ class Engine:
 
     def _send(self, decision: Decision, plan: ExitPlan | None) -> None:
         request = order_request_from_decision(decision)
-        ref = None
-        if decision.legs:
-            ref = abs(sum(leg.ratio * leg.price for leg in decision.legs))
         if self._intraday and not self.calendar.is_open(self.clock.now_ns()):
             # decided on the session's last bar: an intraday signal is stale by the next open
             self.broker.record_rejection(request, "market closed: intraday entry not carried over")
             self.counts["orders.rejected"] += 1
             return
-        verdict = self.risk.approve(request, ref_price=ref)
+        verdict = self.risk.approve(request)  # reference: last price, or the legs' net
         if not verdict.approved:
             self.broker.record_rejection(request, f"risk: {verdict.reason}")
             self.counts["risk_denied"] += 1

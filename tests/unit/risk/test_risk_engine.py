@@ -313,3 +313,21 @@ def test_reducing_state_only_approves_orders_that_shrink_the_position(
     assert v.approved == shrinks
     if not v.approved:
         assert v.check == "trading_state"
+
+
+def test_credit_spread_limit_is_collared_against_its_signed_net_by_default() -> None:
+    """Without an explicit reference, a multi-leg order is collared against its legs' net
+    premium per unit, signed like its limit (negative = credit)."""
+    exp = dt.date(2024, 2, 16)
+    short_put = OptionContract("SPY", exp, 470.0, Right.PUT)
+    long_put = OptionContract("SPY", exp, 465.0, Right.PUT)
+    legs = (Leg(short_put, -1, price=4.0, delta=-0.45), Leg(long_put, 1, price=2.5, delta=-0.35))
+
+    def credit(limit: float, cid: str) -> OrderRequest:
+        return OrderRequest(
+            "SPY", Side.BUY, 2, OrderType.LIMIT, limit_price=limit, legs=legs, client_id=cid
+        )
+
+    risk = make_risk()
+    assert risk.approve(credit(-1.50, "at-net")).approved
+    assert denied(risk.approve(credit(1.50, "wrong-sign")), "price_collar")
