@@ -88,6 +88,36 @@ __all__ = ["PaperBroker"]
 SessionBounds = Callable[[int], "tuple[int, int] | None"]
 _TERMINAL_TOPIC = {s: f"orders.{s.value.lower()}" for s in OrderStatus}
 
+#: A finished stock order as a tuple of plain values (id, symbol, side, quantity, order type,
+#: updated ns, status, TIF, limit, stop, filled, average price, decision id, tag, reason).
+#: The broker keeps every order for the duplicate-order guard and for queries; a tuple of
+#: strings and numbers is untracked by Python's cyclic garbage collector, whereas each live
+#: ``OrderState`` and its request are traversed by every full collection: on 100,000 orders
+#: that traversal cost more than a tenth of the broker's time.
+_Retired = tuple[str, str, int, float, str, int, str, str, "float | None", "float | None",
+                 float, float, "str | None", str, str]  # fmt: skip
+
+
+def _retired(st: OrderState) -> _Retired:
+    r = st.request
+    # ``_value_``: the member's value without the ``Enum.value`` property (3 per order)
+    return (st.id, r.symbol, int(r.side), float(r.quantity), r.order_type._value_,
+            st.updated_ns, st.status._value_, r.tif._value_, r.limit_price, r.stop_price,
+            st.filled_qty, st.avg_price, r.decision_id, r.tag, st.reason)  # fmt: skip
+
+
+def _snapshot(st: OrderState | _Retired) -> Order:
+    return st.snapshot() if isinstance(st, OrderState) else _retired_order(st)
+
+
+def _retired_order(row: _Retired) -> Order:
+    """The :class:`Order` snapshot of a retired order (what ``OrderState.snapshot`` gave)."""
+    (oid, symbol, side, qty, otype, ts, status, tif, limit, stop, filled, avg, decision_id,
+     tag, reason) = row  # fmt: skip
+    return Order(oid, symbol, Side(side), qty, OrderType(otype), ts, OrderStatus(status),
+                 TimeInForce(tif), limit, stop, filled, avg, 1.0, (), decision_id, tag,
+                 reason)  # fmt: skip
+
 
 class PaperBroker:
     """Paper execution against bars and option quotes (see the module docstring).
@@ -152,7 +182,9 @@ class PaperBroker:
         )
         self.fill_model: FillModel = fill_model or BarPathFillModel()
         self._options = OptionPricer(quotes, opt_comm)
-        self._orders: dict[str, OrderState] = {}
+        #: every order by id: working ones as ``OrderState``, finished stock orders retired
+        #: to plain tuples (see ``_Retired``)
+        self._orders: dict[str, OrderState | _Retired] = {}
         self._working: dict[str, list[OrderState]] = {}
         self._monitor = PositionMonitor(
             config.scale_out,
@@ -190,7 +222,7 @@ class PaperBroker:
         oid = self._new_id(request, now)
         existing = self._orders.get(oid)
         if existing is not None:
-            return existing.snapshot()
+            return _snapshot(existing)
         st = OrderState(oid, request, now)
         self._orders[oid] = st
         open_now = False
@@ -201,10 +233,12 @@ class PaperBroker:
             reason = f"order check failed: {type(exc).__name__}: {exc}"
         if reason is not None:
             st.reject(reason, now)
+            self._retire(st)
             return self._publish_order(st)
         st.accept(now)
         if open_now:
-            st.session_day = ny_date(now)
+            in_day = self._day_start_ns <= now < self._day_end_ns
+            st.session_day = self._day if in_day else ny_date(now)
         st.not_before_ns = max(now, self._last_close.get(request.symbol, now))
         self._working.setdefault(request.symbol, []).append(st)
         if exit_plan is not None:
@@ -244,10 +278,11 @@ class PaperBroker:
         oid = self._new_id(request, now)
         existing = self._orders.get(oid)
         if existing is not None:
-            return existing.snapshot()
+            return _snapshot(existing)
         st = OrderState(oid, request, now)
         self._orders[oid] = st
         st.reject(reason, now)
+        self._retire(st)
         return self._publish_order(st)
 
     def _new_id(self, request: OrderRequest, now: int) -> str:
@@ -320,8 +355,8 @@ class PaperBroker:
         st = self._orders.get(order_id)
         if st is None:
             raise BrokerError(f"unknown order id {order_id!r}")
-        if not st.is_working:
-            return st.snapshot()
+        if not isinstance(st, OrderState) or not st.is_working:
+            return _snapshot(st)
         self._finish(st, OrderStatus.CANCELLED, self._clock.now_ns(), reason)
         return st.snapshot()
 
@@ -337,15 +372,21 @@ class PaperBroker:
 
     def _finish(self, st: OrderState, status: OrderStatus, ts: int, reason: str) -> None:
         st.transition(status, ts, reason)
-        self._drop_working(st)
+        self._retire(st)
         self._publish_order(st)
 
-    def _drop_working(self, st: OrderState) -> None:
+    def _retire(self, st: OrderState) -> None:
+        """Take a finished order off the working list (and its exit plan if it never
+        filled); keep a stock order as a plain tuple from now on."""
         sts = self._working.get(st.request.symbol)
-        if sts is not None and st in sts:
+        if sts and st in sts:  # a rejected order never worked
             sts.remove(st)
         if st.filled_qty == 0:
             self._monitor.drop_plan(st.id)
+        r = st.request
+        plain = type(r.order_type) is OrderType and type(r.tif) is TimeInForce
+        if plain and type(r.side) is Side and not r.legs:  # else kept as it is (exact snapshot)
+            self._orders[st.id] = _retired(st)
 
     def open_orders(self) -> list[Order]:
         """Snapshots of every working order, in submission order per symbol."""
@@ -353,11 +394,11 @@ class PaperBroker:
 
     def get_order(self, order_id: str) -> Order | None:
         st = self._orders.get(order_id)
-        return st.snapshot() if st is not None else None
+        return _snapshot(st) if st is not None else None
 
     def orders(self) -> list[Order]:
         """Snapshots of every order this broker has seen."""
-        return [st.snapshot() for st in self._orders.values()]
+        return [_snapshot(st) for st in self._orders.values()]
 
     def managed_positions(self) -> list[ManagedPosition]:
         """Positions under an exit plan (read them; do not mutate)."""
@@ -381,6 +422,8 @@ class PaperBroker:
             self._orders[o.id] = st
             if st.is_working:
                 self._working.setdefault(o.symbol, []).append(st)
+            else:
+                self._retire(st)
 
     def end_session(self, ts_ns: int) -> list[Order]:
         """Expire every working DAY order submitted at or before ``ts_ns`` (call at the session
@@ -454,15 +497,17 @@ class PaperBroker:
 
     def _match_stock(self, st: OrderState, bar: Bar, avail: float, fills: list[Fill]) -> float:
         res = self.fill_model.fill(st, bar)
-        tif = st.request.tif
+        req = st.request
+        tif = req.tif
         if res is not None:
             st.triggered = res.triggered
-        if res is None or not res.filled:
+        if res is None or res.price != res.price:  # not res.filled
             if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
                 self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, f"{tif} not marketable")
             return 0.0
-        qty = float(math.floor(min(st.remaining, avail) + 1e-9))
-        if tif is TimeInForce.FOK and qty < st.remaining:
+        remaining = req.quantity - st.filled_qty
+        qty = float(math.floor(min(remaining, avail) + 1e-9))
+        if tif is TimeInForce.FOK and qty < remaining:
             self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "FOK: not fillable in full")
             return 0.0
         if self.config.random_partial_prob > 0.0 and tif is not TimeInForce.FOK:
@@ -471,7 +516,6 @@ class PaperBroker:
             if tif is TimeInForce.IOC:
                 self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "IOC: no volume available")
             return 0.0
-        req = st.request
         side = int(req.side)
         px = self.slippage.price(side, res.price, qty, bar) if res.taker else res.price
         comm = self.commission.cost(qty, px, 1.0)
@@ -533,7 +577,7 @@ class PaperBroker:
             ledger.apply_fill(f, contract=legs[f.leg_index].contract if legs else None)
         out.extend(new)
         if not st.is_working:
-            self._drop_working(st)
+            self._retire(st)
         self._on_filled(st, qty, net)
         if bus is not None:
             bus.publish(_TERMINAL_TOPIC[st.status], st.snapshot())

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from tradekit.core.enums import OrderStatus, OrderType, Side, TimeInForce
-from tradekit.core.events import Decision, Leg, Order, _slot_setters
+from tradekit.core.events import Decision, Leg, Order
 from tradekit.core.ids import make_id
+from tradekit.core.records import fast_record
 from tradekit.errors import IllegalTransition
 
 __all__ = [
@@ -62,6 +63,7 @@ LEGAL_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+@fast_record
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     """What to trade; validated by the broker (:func:`validate_request`), not at construction,
@@ -107,46 +109,6 @@ class OrderRequest:
     @property
     def is_option(self) -> bool:
         return bool(self.legs)
-
-
-_REQUEST_SET = _slot_setters(OrderRequest)
-
-
-def _order_request_init(
-    self: OrderRequest,
-    symbol: str,
-    side: Side,
-    quantity: float,
-    order_type: OrderType = OrderType.MARKET,
-    tif: TimeInForce = TimeInForce.DAY,
-    limit_price: float | None = None,
-    stop_price: float | None = None,
-    legs: tuple[Leg, ...] = (),
-    decision_id: str | None = None,
-    tag: str = "",
-    client_id: str | None = None,
-) -> None:
-    """The dataclass ``__init__`` of :class:`OrderRequest`, written through the slot
-    descriptors (one request per order: see the fast constructors in ``core/events.py``)."""
-    (
-        s_symbol, s_side, s_quantity, s_order_type, s_tif, s_limit_price, s_stop_price, s_legs,
-        s_decision_id, s_tag, s_client_id,
-    ) = _REQUEST_SET  # fmt: skip
-    s_symbol(self, symbol)
-    s_side(self, side)
-    s_quantity(self, quantity)
-    s_order_type(self, order_type)
-    s_tif(self, tif)
-    s_limit_price(self, limit_price)
-    s_stop_price(self, stop_price)
-    s_legs(self, legs)
-    s_decision_id(self, decision_id)
-    s_tag(self, tag)
-    s_client_id(self, client_id)
-
-
-_order_request_init.__qualname__ = "OrderRequest.__init__"
-setattr(OrderRequest, "__init__", _order_request_init)  # noqa: B010 (mypy: keep the signature)
 
 
 def order_id_for(request: OrderRequest) -> str | None:
@@ -198,6 +160,9 @@ def fill_id(order_id: str, seq: int, leg_index: int = 0) -> str:
     return f"fil-{order_id.removeprefix('ord-')}-{seq}-{leg_index}"
 
 
+_INF = math.inf
+
+
 def _finite_pos(x: float | None) -> bool:
     return x is not None and math.isfinite(x) and x > 0.0
 
@@ -228,7 +193,20 @@ def validate_request(req: OrderRequest) -> str | None:
     LIMIT/STOP_LIMIT, a finite positive stop for STOP/STOP_LIMIT, no stray prices, legs that
     belong to the order's underlying.
     """
-    otype = req.order_type
+    otype, q = req.order_type, req.quantity
+    if (  # the common case, a plain whole-share market order, in one test
+        otype is OrderType.MARKET
+        and type(q) is float
+        and 0.0 < q < _INF
+        and q == q.__floor__()
+        and req.limit_price is None
+        and req.stop_price is None
+        and not req.legs
+        and type(req.side) is Side
+        and type(req.tif) is TimeInForce
+        and req.symbol
+    ):
+        return None
     enums_ok = type(req.side) is Side and type(otype) is OrderType
     if not enums_ok or type(req.tif) is not TimeInForce:
         try:
@@ -237,7 +215,6 @@ def validate_request(req: OrderRequest) -> str | None:
             TimeInForce(req.tif)
         except ValueError as exc:
             return f"invalid order: {exc}"
-    q = req.quantity
     if not isinstance(q, (int, float)) or not math.isfinite(q) or q <= 0 or q != int(q):
         return f"invalid order: quantity must be a positive whole number, got {q!r}"
     if not req.symbol:
@@ -381,15 +358,9 @@ def order_request_from_decision(
     BUY the structure in ``decision.legs`` (its ratios already encode long/short legs; a bearish
     long put is a BUY of a +1 put), ``decision.quantity`` units.
     """
-    side = Side.SELL if not decision.legs and decision.direction < 0 else Side.BUY
-    return OrderRequest(
-        symbol=decision.symbol,
-        side=side,
-        quantity=float(decision.quantity),
-        order_type=order_type,
-        tif=tif,
-        limit_price=limit_price,
-        legs=decision.legs,
-        decision_id=decision.id,
-        tag=tag,
-    )
+    legs = decision.legs
+    side = Side.SELL if not legs and decision.direction < 0 else Side.BUY
+    # positional: symbol, side, quantity, order_type, tif, limit_price, stop_price, legs,
+    # decision_id, tag
+    return OrderRequest(decision.symbol, side, float(decision.quantity), order_type, tif,
+                        limit_price, None, legs, decision.id, tag)  # fmt: skip

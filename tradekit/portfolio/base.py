@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from tradekit.core.records import fast_record
+
 __all__ = ["AccountSummary", "AccountView", "GreekTotals"]
 
 
+@fast_record
 @dataclass(frozen=True, slots=True)
 class GreekTotals:
     """Portfolio Greeks, already multiplied by quantity and multiplier.
@@ -28,6 +31,7 @@ class GreekTotals:
     vega: float = 0.0
 
 
+@fast_record
 @dataclass(frozen=True, slots=True)
 class AccountSummary:
     """A point-in-time account summary (what dashboards and gates read)."""

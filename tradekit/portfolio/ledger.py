@@ -170,6 +170,8 @@ class Ledger:
         #: ``summary()`` as of the last change; every method that changes an input of the
         #: summary (fills, marks, day rolls) resets it to None.
         self._summary: AccountSummary | None = None
+        #: ``margin_requirement()`` as of the last change (dropped with ``_summary``).
+        self._margin: float | None = None
 
     @classmethod
     def from_config(cls, cfg: ExecutionConfig, **kwargs: object) -> Ledger:
@@ -178,7 +180,7 @@ class Ledger:
 
     # -- events -------------------------------------------------------------------------------
     def _roll(self, ts_ns: int) -> None:
-        self._summary = None
+        self._summary = self._margin = None
         if ts_ns > self._ts:
             self._ts = ts_ns
         if ts_ns < self._day_end_ns:  # same trading date (or an older one): nothing rolls
@@ -418,9 +420,13 @@ class Ledger:
 
     def symbol_notional(self, underlying: str) -> float:
         """Absolute market value of every position on ``underlying`` (stock + options)."""
-        return sum(
-            abs(p.market_value) for p in self._open_positions() if p.underlying == underlying
-        )
+        total = 0.0
+        for p in self._positions.values():  # market_value inlined: read for every setup
+            qty = p.qty
+            if qty and p.underlying == underlying:
+                mark = p.mark
+                total += abs(qty * (mark if mark == mark else p.avg_price) * p.multiplier)
+        return total
 
     def last_price(self, symbol: str) -> float:
         """Latest mark seen for ``symbol`` (NaN when none)."""
@@ -457,13 +463,17 @@ class Ledger:
         return self._short_margin * stock + opts
 
     def margin_requirement(self) -> float:
-        """Currency held against short stock and short options (see :mod:`.margin`)."""
-        return self._requirement({})
+        """Currency held against short stock and short options (see :mod:`.margin`);
+        computed once per state, like :meth:`summary`."""
+        margin = self._margin
+        if margin is None:
+            margin = self._margin = self._requirement({})
+        return margin
 
     @property
     def buying_power(self) -> float:
         """Cash available for new risk: ``cash - margin_requirement()`` (currency)."""
-        return self._cash - self._requirement({})
+        return self._cash - self.margin_requirement()
 
     def buying_power_after(self, fills: Iterable[HypotheticalFill]) -> float:
         """Buying power if ``fills`` were booked now (nothing is changed).
@@ -503,6 +513,11 @@ class Ledger:
             Buying power (currency) if the fill were booked now; nothing is changed.
         """
         cash = self._cash - (signed_qty * price + commission)
+        pos = self._positions.get(symbol)
+        held = pos.qty if pos is not None else 0.0
+        if held >= 0.0 and held + signed_qty >= 0.0 and (pos is None or pos.contract is None):
+            # no short stock before or after: the requirement is the current one, exactly
+            return cash - self.margin_requirement()
         return cash - self._requirement({symbol: (signed_qty, price, 1.0, None)})
 
     def greek_totals(self) -> GreekTotals:
@@ -533,19 +548,26 @@ class Ledger:
         n_open = 0
         for p in self._positions.values():
             realized += p.realized_pnl
-            if p.qty:
-                mv = p.market_value
+            qty = p.qty
+            if qty:
+                # Position.market_value / unrealized_pnl / greeks() inlined, same arithmetic
+                mult, avg, mark = p.multiplier, p.avg_price, p.mark
+                price = mark if mark == mark else avg
+                mv = qty * price * mult
                 market_value += mv
                 gross += abs(mv)
-                unrealized += p.unrealized_pnl
+                unrealized += qty * (price - avg) * mult - p.open_commission
                 n_open += 1
-                pd_, pg, pt, pv = p.greeks()
-                d, g, t, v = d + pd_, g + pg, t + pt, v + pv
+                if p.contract is None:
+                    d += qty * mult
+                else:
+                    pd_, pg, pt, pv = p.greeks()
+                    d, g, t, v = d + pd_, g + pg, t + pt, v + pv
         equity = self._cash + market_value
         sod = self._sod_equity
         # positional: ts, cash, equity, buying_power, gross, net, realized, unrealized,
         # day_pnl, start_of_day_equity, open_positions, trades_today, greeks
-        return AccountSummary(self._ts, self._cash, equity, self._cash - self._requirement({}),
+        return AccountSummary(self._ts, self._cash, equity, self._cash - self.margin_requirement(),
                               gross, market_value, realized, unrealized, equity - sod, sod,
                               n_open, len(self._day_orders), GreekTotals(d, g, t, v))  # fmt: skip
 

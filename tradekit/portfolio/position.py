@@ -16,13 +16,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tradekit.core.events import OptionContract, PositionSnapshot, _slot_setters
+from tradekit.core.events import OptionContract, PositionSnapshot
+from tradekit.core.records import fast_record
 
 __all__ = ["ClosedTrade", "OpenTrade", "Position"]
 
 _NAN = math.nan
 
 
+@fast_record
 @dataclass(frozen=True, slots=True)
 class ClosedTrade:
     """A finished round trip (flat → flat) — one row of the store's ``trades`` table.
@@ -47,55 +49,6 @@ class ClosedTrade:
     multiplier: float = 1.0
     r_multiple: float = _NAN
     initial_stop: float | None = None
-
-
-_CLOSED_SET = _slot_setters(ClosedTrade)
-
-
-def _closed_trade_init(
-    self: ClosedTrade,
-    id: str,
-    symbol: str,
-    underlying: str,
-    direction: int,
-    quantity: float,
-    entry_ts_ns: int,
-    exit_ts_ns: int,
-    entry_price: float,
-    exit_price: float,
-    pnl: float,
-    gross_pnl: float,
-    commission: float,
-    multiplier: float = 1.0,
-    r_multiple: float = _NAN,
-    initial_stop: float | None = None,
-) -> None:
-    """The dataclass ``__init__`` of :class:`ClosedTrade` written through the slot
-    descriptors (one per round trip on the broker's fill path; see ``core/events.py``)."""
-    (
-        s_id, s_symbol, s_underlying, s_direction, s_quantity, s_entry_ts_ns, s_exit_ts_ns,
-        s_entry_price, s_exit_price, s_pnl, s_gross_pnl, s_commission, s_multiplier,
-        s_r_multiple, s_initial_stop,
-    ) = _CLOSED_SET  # fmt: skip
-    s_id(self, id)
-    s_symbol(self, symbol)
-    s_underlying(self, underlying)
-    s_direction(self, direction)
-    s_quantity(self, quantity)
-    s_entry_ts_ns(self, entry_ts_ns)
-    s_exit_ts_ns(self, exit_ts_ns)
-    s_entry_price(self, entry_price)
-    s_exit_price(self, exit_price)
-    s_pnl(self, pnl)
-    s_gross_pnl(self, gross_pnl)
-    s_commission(self, commission)
-    s_multiplier(self, multiplier)
-    s_r_multiple(self, r_multiple)
-    s_initial_stop(self, initial_stop)
-
-
-_closed_trade_init.__qualname__ = "ClosedTrade.__init__"
-setattr(ClosedTrade, "__init__", _closed_trade_init)  # noqa: B010 (mypy: keep the signature)
 
 
 @dataclass(slots=True)

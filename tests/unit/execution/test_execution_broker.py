@@ -325,6 +325,42 @@ class TestIdsCancelAndEvents:
         assert fresh.broker.submit(r).id == first.id
         assert len(fresh.broker.orders()) == 1 and len(fresh.broker.open_orders()) == 1
 
+    def test_finished_orders_read_back_exactly_as_last_published(self) -> None:
+        """Finished stock orders are kept compactly; every query still returns the very
+        snapshot published at their last transition (filled, cancelled, rejected, expired,
+        refused by risk, invalid with a plain-string type)."""
+        w = make(is_open=lambda ts: True)
+        step(w, bar(0, 10, 10, 10, 10))
+        filled = w.broker.submit(req(Side.BUY, 5, tag="f"))
+        resting = w.broker.submit(
+            req(Side.BUY, 5, order_type=OrderType.LIMIT, limit_price=1.0, tag="c")
+        )
+        day = w.broker.submit(
+            req(Side.BUY, 5, order_type=OrderType.LIMIT, limit_price=2.0, tag="d")
+        )
+        broke = w.broker.submit(req(Side.BUY, 1e6, tag="bp"))
+        odd = w.broker.submit(OrderRequest("XYZ", Side.BUY, 5, "BOGUS", client_id="odd"))  # type: ignore[arg-type]
+        denied = w.broker.record_rejection(req(Side.SELL, 3, tag="risk"), "risk denied: test")
+        step(w, bar(1, 10, 10, 10, 10))
+        w.broker.cancel(resting.id, "by test")
+        w.broker.end_session(w.clock.now_ns())
+        assert broke.status is OrderStatus.REJECTED and odd.status is OrderStatus.REJECTED
+        last: dict[str, Any] = {}
+        for topic, e in w.events:
+            if topic.startswith("orders."):
+                last[e.id] = e
+        ids = [filled.id, resting.id, day.id, broke.id, odd.id, denied.id]
+        assert [last[i].status for i in ids] == [
+            OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED,
+            OrderStatus.REJECTED, OrderStatus.REJECTED, OrderStatus.REJECTED,
+        ]  # fmt: skip
+        for i in ids:
+            assert w.broker.get_order(i) == last[i]
+            assert w.broker.cancel(i) == last[i]  # finished: returned unchanged
+        assert {o.id: o for o in w.broker.orders()} == {i: last[i] for i in ids}
+        again = w.broker.submit(req(Side.BUY, 5, tag="f"))  # the duplicate guard still knows it
+        assert again == last[filled.id]
+
     def test_cancel_and_cancel_all(self) -> None:
         w = make()
         a = w.broker.submit(req(order_type=OrderType.LIMIT, limit_price=1.0, tag="a"))

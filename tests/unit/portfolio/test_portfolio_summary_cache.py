@@ -43,6 +43,8 @@ def _check(led: Ledger) -> None:
     assert s.equity == led.equity
     assert s.cash == led.cash
     assert s.buying_power == led.buying_power
+    assert led.margin_requirement() == led._requirement({})  # the cached margin is current
+    assert s.buying_power == led.cash - led._requirement({})
     assert s.gross_exposure == led.gross_exposure
     assert s.net_exposure == led.net_exposure
     assert s.realized_pnl == led.realized_pnl

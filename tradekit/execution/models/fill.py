@@ -25,6 +25,7 @@ from typing import Protocol, runtime_checkable
 
 from tradekit.core.enums import OrderType
 from tradekit.core.events import Bar
+from tradekit.core.records import fast_record
 from tradekit.execution.models.registry import FILL_MODELS
 from tradekit.execution.orders import OrderState
 
@@ -33,6 +34,7 @@ __all__ = ["BarPathFillModel", "FillModel", "FillResult"]
 _NAN = math.nan
 
 
+@fast_record
 @dataclass(frozen=True, slots=True)
 class FillResult:
     """What happened to an order on a bar: ``price`` (currency, before slippage; NaN when a
