@@ -131,9 +131,12 @@ def reachable_targets(setup: Any) -> tuple[float, ...]:
     """TP1..TP3 of a setup that a price can reach: finite, > 0 and beyond the entry in the
     trade's direction. A short on a $1 stock can have an R-multiple TP3 below zero; such a
     level is dropped rather than recorded (the origin system stored impossible levels)."""
-    d = setup.direction
-    return tuple(
-        float(t)
-        for t in (setup.tp1, setup.tp2, setup.tp3)
-        if math.isfinite(t) and t > 0 and d * (t - setup.entry) > 0
-    )
+    d, entry = setup.direction, setup.entry
+    out = []  # a plain loop: a generator or comprehension costs more for three levels
+    for t in (setup.tp1, setup.tp2, setup.tp3):
+        if _isfinite(t) and t > 0 and d * (t - entry) > 0:
+            out.append(float(t))
+    return tuple(out)
+
+
+_isfinite = math.isfinite

@@ -78,13 +78,25 @@ class EntryLog:
     def record(self, ts_ns: int, symbol: str, kinds: tuple[str, ...]) -> None:
         """Remember an ENTER decision taken on the bar at ``ts_ns``."""
         ts_ns = int(ts_ns)
-        self._entries.append((ts_ns, symbol, tuple(kinds)))
-        bisect.insort(self._times, ts_ns)
-        if len(self._times) > _KEEP_ENTRIES:
-            del self._times[0]
-        self._last_symbol[symbol] = max(ts_ns, self._last_symbol.get(symbol, ts_ns))
+        kinds = tuple(kinds)
+        self._entries.append((ts_ns, symbol, kinds))
+        times = self._times
+        if not times or ts_ns >= times[-1]:  # bars arrive in time order: append
+            times.append(ts_ns)
+        else:
+            bisect.insort(times, ts_ns)
+        if len(times) > _KEEP_ENTRIES:
+            del times[0]
+        # last[key] = max(last[key], ts_ns), inline (hot path)
+        last = self._last_symbol
+        prev = last.get(symbol)
+        if prev is None or ts_ns > prev:
+            last[symbol] = ts_ns
+        last = self._last_kind
         for kind in kinds:
-            self._last_kind[kind] = max(ts_ns, self._last_kind.get(kind, ts_ns))
+            prev = last.get(kind)
+            if prev is None or ts_ns > prev:
+                last[kind] = ts_ns
         day = self._days.key(ts_ns)
         self._per_day[day] = self._per_day.get(day, 0) + 1
         if len(self._per_day) > _KEEP_DAYS:

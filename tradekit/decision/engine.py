@@ -35,7 +35,8 @@ Examples
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,7 @@ from tradekit.core.ids import make_id
 from tradekit.decision.base import (
     MarketView,
     SessionCalendar,
+    VixFunction,
     as_market_view,
     clean_level,
     default_calendar,
@@ -66,7 +68,7 @@ from tradekit.decision.gates import (
 )
 from tradekit.decision.scoring import Scorer, SetupScore
 from tradekit.decision.sessions import SessionWindow
-from tradekit.decision.sizing import Sizing, size_units
+from tradekit.decision.sizing import Sizer, Sizing
 from tradekit.portfolio.base import AccountSummary, AccountView
 
 __all__ = ["DecisionEngine", "run_gates"]
@@ -139,6 +141,13 @@ class DecisionEngine:
         self.scorer = Scorer(dc.family_weights)
         #: per-order share cap: the configured one within the hard limit (config is frozen)
         self._max_units = min(config.risk.max_order_qty, HardLimits.MAX_SHARES_PER_ORDER)
+        self._sizer = Sizer(config.risk, self._max_units)
+        # per-mode constants of the hot path, read once from the frozen config
+        self._fraction = {m: self.risk_fraction(m) for m in TradeMode}
+        self._rr_need = {m: self.min_rr(m) for m in TradeMode}
+        self._pass_action = self.action_for(None)
+        self._version = config.version
+        self._templates: dict[int, tuple[Mapping[str, float], float, dict[str, float]]] = {}
         window = SessionWindow(self.calendar, dc.session_start, dc.session_end, self.tz)
         self.gates: tuple[Gate, ...] = (
             SignalIntegrityGate(dc.min_confidence, dc.min_confluence),
@@ -154,7 +163,12 @@ class DecisionEngine:
     # -- building blocks (reused by the options-aware engine) ----------------------------------
     def vix_at(self, ts_ns: int) -> float | None:
         """The VIX level known at ``ts_ns`` (``None`` if missing, NaN or non-positive)."""
-        return None if self.market is None else clean_level(self.market.vix(ts_ns))
+        market = self.market
+        if market is None:
+            return None
+        if market.__class__ is VixFunction:  # already cleaned (clean_level is idempotent)
+            return market.vix(ts_ns)
+        return clean_level(market.vix(ts_ns))
 
     def min_rr(self, mode: TradeMode) -> float:
         """Gate 5 threshold for ``mode``."""
@@ -168,18 +182,33 @@ class DecisionEngine:
         return dc.risk_per_trade * factor
 
     def _size(self, setup: Setup, score: SetupScore, acct: AccountSummary) -> Sizing:
-        risk = self.config.risk
-        return size_units(
-            account=acct,
-            symbol_notional=self.account.symbol_notional(setup.symbol),
-            position_qty=self.account.position_qty(setup.symbol),
-            price=setup.entry,
-            unit_risk=abs(setup.entry - setup.stop),
-            unit_notional=abs(setup.entry),
-            risk_fraction=self.risk_fraction(score.mode),
-            risk=risk,
-            max_units=self._max_units,
+        entry, symbol, account = setup.entry, setup.symbol, self.account
+        return self._sizer(
+            acct,
+            account.symbol_notional(symbol),
+            account.position_qty(symbol),
+            entry,
+            abs(entry - setup.stop),
+            abs(entry),
+            self._fraction[score.mode],
         )
+
+    def breakdown(self, score: SetupScore, confidence: float) -> dict[str, float]:
+        """``{**score.family_sums, "total": score.total, "confidence": confidence}``, copied
+        from a template kept per analysed kinds (the scorer shares ``family_sums`` between
+        setups with the same kinds; copying a dict is 4x cheaper than unpacking the proxy)."""
+        sums = score.family_sums
+        if sums.__class__ is not MappingProxyType:  # only the scorer's read-only sums are kept
+            return {**sums, "total": score.total, "confidence": confidence}
+        hit = self._templates.get(id(sums))
+        if hit is None or hit[0] is not sums or hit[1] is not score.total:
+            if len(self._templates) >= 4096:
+                self._templates.clear()
+            hit = (sums, score.total, {**sums, "total": score.total, "confidence": 0.0})
+            self._templates[id(sums)] = hit  # holds ``sums``: its id cannot be reused
+        out = hit[2].copy()
+        out["confidence"] = confidence
+        return out
 
     def action_for(self, block: str | None) -> DecisionAction:
         """ENTER, SKIP, or SHADOW (SHADOW mode, all gates passed) for a block reason."""
@@ -202,29 +231,24 @@ class DecisionEngine:
         """Evaluate all gates for ``setup`` and return the decision (published if a bus is set)."""
         t0 = time.perf_counter_ns()  # a duration, not a time source
         score = self.scorer(setup)
+        mode = score.mode
         acct = self.account.summary()
         sizing = self._size(setup, score, acct)
-        ctx = GateContext(
-            setup=setup,
-            account=acct,
-            score=score,
-            sizing=sizing,
-            vix=self.vix_at(setup.ts_ns),
-            entries=self.entries,
-            min_rr=self.min_rr(score.mode),
-            extra={},
-        )
+        # positional: setup, account, score, sizing, vix, entries, min_rr, extra
+        ctx = GateContext(setup, acct, score, sizing, self.vix_at(setup.ts_ns), self.entries,
+                          self._rr_need[mode], {})  # fmt: skip
         results, block = run_gates(self.gates, ctx)
-        breakdown = {**score.family_sums, "total": score.total, "confidence": setup.confidence}
+        breakdown = self.breakdown(score, setup.confidence)
         # positional (keyword parsing of 20 fields costs more than the record itself): id,
         # setup_id, symbol, ts_ns, action, gates, block_reason, direction, quantity, entry,
         # stop, targets, mode, strategy, legs, timeframe_class, risk_amount, expected_rr,
         # score_breakdown, config_version, config_hash, processing_time_us
         decision = Decision(make_id("dec", setup.id, self._hash), setup.id, setup.symbol,
-                            setup.ts_ns, self.action_for(block), results, block,
-                            setup.direction, float(sizing.quantity), setup.entry, setup.stop,
-                            reachable_targets(setup), score.mode, "stock", (), None,
-                            sizing.risk_amount, score.rr, breakdown, self.config.version,
+                            setup.ts_ns,
+                            self._pass_action if block is None else DecisionAction.SKIP,
+                            results, block, setup.direction, float(sizing.quantity),
+                            setup.entry, setup.stop, reachable_targets(setup), mode, "stock",
+                            (), None, sizing.risk_amount, score.rr, breakdown, self._version,
                             self._hash,
                             (time.perf_counter_ns() - t0) / 1000.0)  # fmt: skip
         return self.finish(decision, setup)

@@ -14,8 +14,9 @@ an exception raised by one into a failed gate (a denial), never a dead loop.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar, runtime_checkable
 
 from tradekit.config import DecisionConfig
 from tradekit.core.events import GateResult, Setup
@@ -70,8 +71,30 @@ class Gate(Protocol):
         ...
 
 
-def _finite_pos(x: float) -> bool:
-    return math.isfinite(x) and x > 0
+_INF = math.inf
+
+
+# -- memoised verdicts ------------------------------------------------------------------------
+# GateResult is frozen, so one instance can be shared by every decision that produced the same
+# verdict. Most gates compare a handful of discrete values (confidence, factor score, roles,
+# R:R, today's trade count), so a small dict keyed by exactly what the result shows answers most
+# setups without building a record or formatting text. Keys are only used where equal keys give
+# identical records: a float key must be a non-zero float (``0.0 == -0.0`` but they print apart;
+# ``1 == 1.0`` but an int is recorded as an int).
+_MEMO_MAX = 1024
+_K = TypeVar("_K", bound=Hashable)
+
+
+def _memo() -> dict[Hashable, GateResult]:
+    return {}
+
+
+def _remember(memo: dict[_K, GateResult], key: _K, result: GateResult) -> GateResult:
+    """Store ``result`` under ``key`` (the dict is bounded: cleared when full); return it."""
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = result
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +108,9 @@ class SignalIntegrityGate:
     min_confidence: float
     min_confluence: int
     name: str = "signal_integrity"
+    _passed: dict[Hashable, GateResult] = field(
+        default_factory=_memo, init=False, repr=False, compare=False
+    )
 
     def _problem(self, s: Setup, ctx: GateContext) -> str | None:
         if not (math.isfinite(s.confidence) and s.confidence >= self.min_confidence):
@@ -97,7 +123,8 @@ class SignalIntegrityGate:
             return f"unknown signal kinds {list(ctx.score.unknown)}"
         if s.direction not in (1, -1):
             return f"direction {s.direction} is not +1/-1"
-        if not (_finite_pos(s.entry) and _finite_pos(s.stop) and _finite_pos(s.tp1)):
+        # 0 < x < inf: finite and positive (NaN fails every comparison)
+        if not (0 < s.entry < _INF and 0 < s.stop < _INF and 0 < s.tp1 < _INF):
             return f"entry/stop/tp1 must be finite and > 0 (got {s.entry}, {s.stop}, {s.tp1})"
         if s.direction * (s.entry - s.stop) <= 0:
             return f"stop {s.stop} not on the losing side of entry {s.entry}"
@@ -108,9 +135,14 @@ class SignalIntegrityGate:
     def evaluate(self, ctx: GateContext) -> GateResult:
         problem = self._problem(ctx.setup, ctx)
         observed = float(ctx.setup.confidence)
-        if problem is None:
-            return GateResult(self.name, True, observed, self.min_confidence, "setup is sane")
-        return GateResult(self.name, False, observed, self.min_confidence, problem)
+        if problem is not None:
+            return GateResult(self.name, False, observed, self.min_confidence, problem)
+        if observed:  # a passing result depends only on the confidence (key: see _memo)
+            hit = self._passed.get(observed)
+            if hit is not None:
+                return hit
+        r = GateResult(self.name, True, observed, self.min_confidence, "setup is sane")
+        return _remember(self._passed, observed, r) if observed else r
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +157,7 @@ class SessionVolatilityGate:
     max_vix: float
     vix_missing_policy: str = "block"
     name: str = "session_volatility"
+    _vix_text: dict[float, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         ok, why = self.window.check(ctx.setup.ts_ns)
@@ -144,7 +177,13 @@ class SessionVolatilityGate:
             return GateResult(
                 self.name, False, vix, self.max_vix, f"VIX {vix:.2f} > {self.max_vix}"
             )
-        return GateResult(self.name, True, vix, self.max_vix, f"{why}; VIX {vix:.2f}")
+        text = self._vix_text.get(vix)  # "; VIX 15.00" per level (a few distinct per day)
+        if text is None:
+            text = f"; VIX {vix:.2f}"
+            if len(self._vix_text) >= _MEMO_MAX:
+                self._vix_text.clear()
+            self._vix_text[vix] = text
+        return GateResult(self.name, True, vix, self.max_vix, why + text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +192,23 @@ class FactorizationGate:
 
     min_score: float
     name: str = "factorization"
+    _memo: dict[Hashable, GateResult] = field(
+        default_factory=_memo, init=False, repr=False, compare=False
+    )
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         total = ctx.score.total
+        exact = total.__class__ is float and total != 0.0  # a safe memo key (see _memo)
+        if exact:
+            hit = self._memo.get(total)
+            if hit is not None:
+                return hit
         ok = total >= self.min_score - 1e-12
         op = ">=" if ok else "<"
-        return GateResult(
+        r = GateResult(
             self.name, ok, total, self.min_score, f"factor score {total:g} {op} {self.min_score:g}"
         )
+        return _remember(self._memo, total, r) if exact else r
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,19 +217,27 @@ class RoleAssignmentGate:
 
     min_roles: int
     name: str = "role_assignment"
+    _memo: dict[Hashable, GateResult] = field(
+        default_factory=_memo, init=False, repr=False, compare=False
+    )
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         sc = ctx.score
+        key = (sc.primary, sc.confirmations)  # the result is a function of the roles alone
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
         roles = sc.roles
         text = f"primary {sc.primary}, confirmations {list(sc.confirmations)}"
         ok = roles >= self.min_roles
-        return GateResult(
+        r = GateResult(
             self.name,
             ok,
             float(roles),
             float(self.min_roles),
             text if ok else f"{roles} roles < {self.min_roles}: {text}",
         )
+        return _remember(self._memo, key, r)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,14 +249,27 @@ class ScoreModeGate:
     """
 
     name: str = "score_mode"
+    _memo: dict[Hashable, GateResult] = field(
+        default_factory=_memo, init=False, repr=False, compare=False
+    )
 
     def evaluate(self, ctx: GateContext) -> GateResult:
-        rr, need, mode = ctx.score.rr, ctx.min_rr, ctx.score.mode.value
+        sc = ctx.score
+        rr, need = sc.rr, ctx.min_rr
+        # R:R of generated setups is a few discrete multiples (targets are R-based)
+        exact = rr.__class__ is float and rr != 0.0 and need.__class__ is float and need != 0.0
+        if exact:
+            key = (rr, need, sc.mode)
+            hit = self._memo.get(key)
+            if hit is not None:
+                return hit
+        mode = sc.mode.value
         if not math.isfinite(rr):
             return GateResult(self.name, False, None, need, f"{mode}: reward:risk undefined")
         ok = rr >= need - 1e-12
         op = ">=" if ok else "<"
-        return GateResult(self.name, ok, rr, need, f"{mode}: R:R {rr:.2f} {op} {need:g}")
+        r = GateResult(self.name, ok, rr, need, f"{mode}: R:R {rr:.2f} {op} {need:g}")
+        return _remember(self._memo, key, r) if exact else r
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,17 +294,25 @@ class DailyLimitsGate:
 
     cfg: DecisionConfig
     name: str = "daily_limits"
+    # by today's trade count: the "too many trades" failure or the passing result
+    _memo: dict[int, GateResult] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         cfg, s, acct = self.cfg, ctx.setup, ctx.account
         n = ctx.entries.trades_on_day_of(s.ts_ns)
         if n >= cfg.max_trades_per_day:
-            return GateResult(
-                self.name,
-                False,
-                float(n),
-                float(cfg.max_trades_per_day),
-                f"{n} trades today >= {cfg.max_trades_per_day}",
+            return self._memo.get(n) or _remember(
+                self._memo,
+                n,
+                GateResult(
+                    self.name,
+                    False,
+                    float(n),
+                    float(cfg.max_trades_per_day),
+                    f"{n} trades today >= {cfg.max_trades_per_day}",
+                ),
             )
         sod = acct.start_of_day_equity if acct.start_of_day_equity > 0 else acct.equity
         floor_pnl = -cfg.daily_loss_limit * sod
@@ -257,10 +334,14 @@ class DailyLimitsGate:
                 f"until {until:%H:%M} NY",
                 f"{cd.which} cooldown active until {until:%H:%M} NY",
             )
-        return GateResult(
-            self.name,
-            True,
-            float(n),
-            float(cfg.max_trades_per_day),
-            f"{n} trades today; no cooldown",
+        return self._memo.get(n) or _remember(
+            self._memo,
+            n,
+            GateResult(
+                self.name,
+                True,
+                float(n),
+                float(cfg.max_trades_per_day),
+                f"{n} trades today; no cooldown",
+            ),
         )

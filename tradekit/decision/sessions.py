@@ -94,6 +94,11 @@ def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+#: ``_hhmm`` of every minute of a (up to 25 h) local day, so the in-session reason of
+#: :meth:`SessionWindow.check` is two string concatenations instead of date formatting.
+_HHMM: tuple[str, ...] = tuple(_hhmm(m) for m in range(25 * 60))
+
+
 @dataclass(slots=True)
 class SessionWindow:
     """A configured intraday window intersected with the exchange calendar.
@@ -115,6 +120,13 @@ class SessionWindow:
     tz: ZoneInfo
     _cache: dict[dt.date, tuple[int, int]] = field(default_factory=dict, repr=False)
     _days: DayIndex | None = field(default=None, repr=False)
+    # facts of the last day whose window was found (the in-session fast path of ``check``):
+    # local midnight bounds [_day_lo, _day_hi), window [_win_lo, _win_hi), "YYYY-MM-DD " prefix
+    _day_lo: int = field(default=0, init=False, repr=False, compare=False)
+    _day_hi: int = field(default=0, init=False, repr=False, compare=False)
+    _win_lo: int = field(default=0, init=False, repr=False, compare=False)
+    _win_hi: int = field(default=0, init=False, repr=False, compare=False)
+    _prefix: str = field(default="", init=False, repr=False, compare=False)
 
     def _day_index(self) -> DayIndex:
         if self._days is None:
@@ -124,9 +136,11 @@ class SessionWindow:
     def window(self, ts_ns: int) -> tuple[int, int] | None:
         """``(start_ns, end_ns)`` of the window on the date of ``ts_ns``; ``None`` when the
         market is closed at ``ts_ns`` (weekend, holiday, outside the calendar session)."""
-        day = self._day_index().day(ts_ns)
+        days = self._day_index()
+        day = days.day(ts_ns)
         cached = self._cache.get(day)
         if cached is not None:
+            self._remember_day(days, cached)
             return cached
         bounds = self.calendar.session_bounds(int(ts_ns))
         if bounds is None:
@@ -143,14 +157,31 @@ class SessionWindow:
         if len(self._cache) > 4096:
             self._cache.clear()
         self._cache[day] = win
+        self._remember_day(days, win)
         return win
+
+    def _remember_day(self, days: DayIndex, win: tuple[int, int]) -> None:
+        """Keep the window of ``days``' current date for :meth:`check`'s fast path (only a
+        timed window has one: without start/end, check looks at the weekday alone)."""
+        if self.start is None:
+            return
+        if days._lo != self._day_lo or days._hi != self._day_hi:
+            self._day_lo, self._day_hi = days._lo, days._hi
+            self._prefix = f"{days._day} "
+        self._win_lo, self._win_hi = win
 
     def check(self, ts_ns: int) -> tuple[bool, str]:
         """Whether ``ts_ns`` is inside the window, and a human-readable reason."""
+        midnight = self._day_lo
+        if midnight <= ts_ns < self._day_hi and self._win_lo <= ts_ns < self._win_hi:
+            # fast path: same local day as the last window found, inside it (minutes counted
+            # from local midnight, as DayIndex.minute_of_day does)
+            minute = _HHMM[(ts_ns - midnight) // NS_PER_MINUTE]
+            return True, self._prefix + minute + " NY inside session"
         win = self.window(ts_ns) if self.start is not None else None
-        if win is not None and win[0] <= ts_ns < win[1]:  # fast path: no datetime formatting
-            days = self._day_index()
-            return True, f"{days.day(ts_ns)} {_hhmm(days.minute_of_day(ts_ns))} NY inside session"
+        if win is not None and win[0] <= ts_ns < win[1]:  # window() set the day's facts
+            minute = _HHMM[(ts_ns - self._day_lo) // NS_PER_MINUTE]
+            return True, self._prefix + minute + " NY inside session"
         local = local_time(ts_ns, self.tz)
         stamp = f"{local:%a %Y-%m-%d %H:%M} NY"
         if self.start is None or self.end is None:
