@@ -55,28 +55,41 @@ def _broker() -> tuple[PaperBroker, SimClock, list[int]]:
     return PaperBroker(cfg, clock=clock, ledger=Ledger.from_config(cfg), bus=bus), clock, seen
 
 
-def run_broker(n: int) -> tuple[float, float, list[float], int]:
-    """Wall and CPU seconds for ``n`` orders, per-order (submit + fill) µs samples, fills."""
+def run_broker(n: int) -> tuple[float, float, int]:
+    """Wall and CPU seconds for ``n`` orders (submit + fill on the next bar), fills made."""
     bars = _bars(n + 1)
     broker, clock, _ = _broker()
-    per: list[float] = []
     fills = 0
-    pc = time.perf_counter_ns
     cpu0 = time.process_time()
-    t0 = pc()
+    t0 = time.perf_counter()
     for i in range(n):
         b = bars[i]
-        t1 = pc()
         clock.set_time(b.close_ts_ns)
         fills += len(broker.on_bar(b))
         side = Side.BUY if i % 2 == 0 else Side.SELL
         broker.submit(OrderRequest("SPY", side, 10, tif=GTC, decision_id=f"d{i}", tag="e"))
-        per.append((pc() - t1) / 1e3)
     b = bars[n]
     clock.set_time(b.close_ts_ns)
     fills += len(broker.on_bar(b))
-    wall = (pc() - t0) / 1e9
-    return wall, time.process_time() - cpu0, per, fills
+    return time.perf_counter() - t0, time.process_time() - cpu0, fills
+
+
+def per_order_us(n: int) -> list[float]:
+    """Per-order µs (bar with the previous order's fill + the next submission), measured in a
+    separate run so the timer calls do not inflate the 100,000-order total."""
+    bars = _bars(n + 1)
+    broker, clock, _ = _broker()
+    per: list[float] = []
+    pc = time.perf_counter_ns
+    for i in range(n):
+        b = bars[i]
+        t1 = pc()
+        clock.set_time(b.close_ts_ns)
+        broker.on_bar(b)
+        side = Side.BUY if i % 2 == 0 else Side.SELL
+        broker.submit(OrderRequest("SPY", side, 10, tif=GTC, decision_id=f"d{i}", tag="e"))
+        per.append((pc() - t1) / 1e3)
+    return per
 
 
 def run_fast_path(n: int) -> float:
@@ -108,8 +121,9 @@ def _calibration() -> float:
 
 def main() -> list[dict[str, Any]]:
     run_broker(2_000)  # warm caches
-    total, cpu, per, fills = run_broker(N_ORDERS)
+    total, cpu, fills = run_broker(N_ORDERS)
     assert fills == N_ORDERS, fills
+    per = per_order_us(N_ORDERS)
     fast = run_fast_path(N_ORDERS)
     calib = _calibration()
     rows = [

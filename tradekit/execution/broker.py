@@ -75,8 +75,8 @@ from tradekit.execution.options_fill import OptionPricer
 from tradekit.execution.orders import (
     OrderRequest,
     OrderState,
+    deterministic_order_id,
     fill_id,
-    order_id_for,
     order_request_from_decision,
     validate_request,
 )
@@ -166,6 +166,11 @@ class PaperBroker:
         fill_model: FillModel | None = None,
     ) -> None:
         self.config = config
+        # the per-order settings as plain attributes (config is frozen; reading a pydantic
+        # field goes through its __getattr__ hook, several times per order)
+        self._participation = config.participation
+        self._reject_prob = config.random_reject_prob
+        self._partial_prob = config.random_partial_prob
         self._clock = clock
         self.ledger = ledger
         self._bus = bus
@@ -235,7 +240,7 @@ class PaperBroker:
             st.reject(reason, now)
             self._retire(st)
             return self._publish_order(st)
-        st.accept(now)
+        st.transition(OrderStatus.ACCEPTED, now)
         if open_now:
             in_day = self._day_start_ns <= now < self._day_end_ns
             st.session_day = self._day if in_day else ny_date(now)
@@ -286,11 +291,11 @@ class PaperBroker:
         return self._publish_order(st)
 
     def _new_id(self, request: OrderRequest, now: int) -> str:
-        oid = order_id_for(request)
-        if oid is None:  # no decision/client id: unique within this broker's run
-            self._seq += 1
-            oid = make_id("ord", "seq", self._seq, request.symbol, now)
-        return oid
+        decision_id, client_id = request.decision_id, request.client_id
+        if decision_id is not None or client_id is not None:  # order_id_for, inlined
+            return deterministic_order_id(decision_id, client_id, request.tag)
+        self._seq += 1  # no decision/client id: unique within this broker's run
+        return make_id("ord", "seq", self._seq, request.symbol, now)
 
     def _rejection(self, req: OrderRequest, now: int, open_now: bool) -> str | None:
         reason = validate_request(req)
@@ -300,7 +305,7 @@ class PaperBroker:
             return "market closed"  # an immediate order cannot wait for the next session
         if req.legs and not self._options.available:
             return "no quote source for option legs"
-        p = self.config.random_reject_prob
+        p = self._reject_prob
         if p > 0.0 and self._generator().random() < p:
             return "rejected by the venue (simulated random rejection)"
         return self._buying_power_reason(req, now)
@@ -454,9 +459,9 @@ class PaperBroker:
             self._match(bar, fills)
         if self._monitor.watching(bar.symbol):
             self._run_monitor(bar, day, fills)
-        close_ts = bar.close_ts_ns
+        close_ts = bar.ts_ns + bar.duration_ns  # bar.close_ts_ns
         self.ledger.mark(bar.symbol, bar.close, close_ts)
-        if self._options.available:
+        if self._options.quotes is not None:
             self._options.mark(self.ledger, bar.symbol, close_ts)
         self._last_close[bar.symbol] = close_ts
         return fills
@@ -477,7 +482,7 @@ class PaperBroker:
 
     def _match(self, bar: Bar, fills: list[Fill]) -> None:
         vol = bar.volume
-        cap = self.config.participation * vol if vol > 0 else math.inf
+        cap = self._participation * vol if vol > 0 else math.inf
         used = 0.0
         for st in list(self._working[bar.symbol]):
             if st.not_before_ns > bar.ts_ns:
@@ -488,7 +493,7 @@ class PaperBroker:
                 used += self._match_stock(st, bar, cap - used, fills)
 
     def _partial(self, qty: float) -> float:
-        p = self.config.random_partial_prob
+        p = self._partial_prob
         if p > 0.0 and qty > 1:
             rng = self._generator()
             if rng.random() < p:
@@ -510,7 +515,7 @@ class PaperBroker:
         if tif is TimeInForce.FOK and qty < remaining:
             self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "FOK: not fillable in full")
             return 0.0
-        if self.config.random_partial_prob > 0.0 and tif is not TimeInForce.FOK:
+        if self._partial_prob > 0.0 and tif is not TimeInForce.FOK:
             qty = self._partial(qty)
         if qty < 1:
             if tif is TimeInForce.IOC:
@@ -578,7 +583,8 @@ class PaperBroker:
         out.extend(new)
         if not st.is_working:
             self._retire(st)
-        self._on_filled(st, qty, net)
+        if self._monitor.pending:  # an exit plan waits for its entry's fill
+            self._on_filled(st, qty, net)
         if bus is not None:
             bus.publish(_TERMINAL_TOPIC[st.status], st.snapshot())
             for f in new:

@@ -225,6 +225,11 @@ class PositionMonitor:
         """Remember ``plan`` until the entry order ``order_id`` fills."""
         self._plans[order_id] = plan
 
+    @property
+    def pending(self) -> bool:
+        """True while some entry order's exit plan waits for its fill."""
+        return bool(self._plans)
+
     def drop_plan(self, order_id: str) -> None:
         """Forget the plan of an entry order that ended without any fill."""
         self._plans.pop(order_id, None)

@@ -216,32 +216,37 @@ class Ledger:
         needed once per option symbol. Raises :class:`~tradekit.errors.DataError` for a fill
         with a non-positive quantity, a negative or non-finite price or commission.
         """
-        if fill.id in self._seen:
+        fid = fill.id
+        if fid in self._seen:
             return False
         _validate_fill(fill)
-        self._roll(fill.ts_ns)  # also drops the cached summary
-        self._seen.add(fill.id)
-        pos = self._position_for(fill, contract)
-        side, qty, px, mult = (
+        ts = fill.ts_ns
+        self._roll(ts)  # also drops the cached summary
+        self._seen.add(fid)
+        pos = self._positions.get(fill.symbol)
+        if pos is None or contract is not None or (pos.contract is None and fill.multiplier != 1.0):
+            pos = self._position_for(fill, contract)
+        side, qty, px, comm = (
             int(fill.side),
             float(fill.quantity),
             float(fill.price),
-            pos.multiplier,
+            fill.commission,
         )
-        self._cash -= side * qty * px * mult + fill.commission
-        self._commissions += fill.commission
-        if pos.qty == 0.0 or (pos.qty > 0) == (side > 0):
-            self._open(pos, fill, qty, fill.commission)
+        self._cash -= side * qty * px * pos.multiplier + comm
+        self._commissions += comm
+        held = pos.qty
+        if held == 0.0 or (held > 0) == (side > 0):
+            self._open(pos, fill, qty, comm)
         else:
-            close_qty = min(qty, abs(pos.qty))
-            close_comm = fill.commission * close_qty / qty
+            close_qty = min(qty, abs(held))
+            close_comm = comm * close_qty / qty
             self._close(pos, fill, close_qty, close_comm)
             if qty - close_qty > _EPS:  # flip: the rest opens the other side
-                self._open(pos, fill, qty - close_qty, fill.commission - close_comm)
-        if pos.mark != pos.mark or fill.ts_ns >= pos.mark_ts_ns:
-            pos.mark, pos.mark_ts_ns = px, fill.ts_ns
+                self._open(pos, fill, qty - close_qty, comm - close_comm)
+        if pos.mark != pos.mark or ts >= pos.mark_ts_ns:
+            pos.mark, pos.mark_ts_ns = px, ts
         if pos.contract is not None:
-            self._refresh_greeks(pos, fill.ts_ns)
+            self._refresh_greeks(pos, ts)
         return True
 
     def _open(self, pos: Position, fill: Fill, qty: float, commission: float) -> None:
