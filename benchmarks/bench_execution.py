@@ -33,13 +33,15 @@ TARGET_S = 2.0
 GTC = TimeInForce.GTC  # bars run round the clock here; DAY orders would expire overnight
 
 
-def _bars(n: int) -> list[Bar]:
+def _closes(n: int) -> list[float]:
+    """Close prices of ``n`` 1-minute bars (a seeded random walk around 100)."""
     rng = np.random.default_rng(0)
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0, 5e-4, n)))
-    return [
-        Bar("SPY", "1min", BASE + i * MIN, c, c * 1.001, c * 0.999, c, 1e6)
-        for i, c in enumerate(close)
-    ]
+    return (100.0 * np.exp(np.cumsum(rng.normal(0, 5e-4, n)))).tolist()
+
+
+def _bar(i: int, c: float) -> Bar:
+    """The i-th bar, built when it is replayed (as ``ReplayFeed`` does, from arrays)."""
+    return Bar("SPY", "1min", BASE + i * MIN, c, c * 1.001, c * 0.999, c, 1e6)
 
 
 def _broker() -> tuple[PaperBroker, SimClock, list[int]]:
@@ -56,34 +58,36 @@ def _broker() -> tuple[PaperBroker, SimClock, list[int]]:
 
 
 def run_broker(n: int) -> tuple[float, float, int]:
-    """Wall and CPU seconds for ``n`` orders (submit + fill on the next bar), fills made."""
-    bars = _bars(n + 1)
+    """Wall and CPU seconds for ``n`` orders (submit + fill on the next bar), fills made.
+
+    Each bar is built as it is replayed (its construction is timed too), like the engine's
+    replay feed: a list of 100,000 prebuilt bars would sit in memory for the whole run and
+    make every full garbage collection walk it, which no running trader does."""
+    closes = _closes(n + 1)
     broker, clock, _ = _broker()
     fills = 0
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    for i in range(n):
-        b = bars[i]
+    for i in range(n + 1):
+        b = _bar(i, closes[i])
         clock.set_time(b.close_ts_ns)
         fills += len(broker.on_bar(b))
-        side = Side.BUY if i % 2 == 0 else Side.SELL
-        broker.submit(OrderRequest("SPY", side, 10, tif=GTC, decision_id=f"d{i}", tag="e"))
-    b = bars[n]
-    clock.set_time(b.close_ts_ns)
-    fills += len(broker.on_bar(b))
+        if i < n:
+            side = Side.BUY if i % 2 == 0 else Side.SELL
+            broker.submit(OrderRequest("SPY", side, 10, tif=GTC, decision_id=f"d{i}", tag="e"))
     return time.perf_counter() - t0, time.process_time() - cpu0, fills
 
 
 def per_order_us(n: int) -> list[float]:
     """Per-order µs (bar with the previous order's fill + the next submission), measured in a
     separate run so the timer calls do not inflate the 100,000-order total."""
-    bars = _bars(n + 1)
+    closes = _closes(n)
     broker, clock, _ = _broker()
     per: list[float] = []
     pc = time.perf_counter_ns
     for i in range(n):
-        b = bars[i]
         t1 = pc()
+        b = _bar(i, closes[i])
         clock.set_time(b.close_ts_ns)
         broker.on_bar(b)
         side = Side.BUY if i % 2 == 0 else Side.SELL

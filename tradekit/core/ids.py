@@ -12,7 +12,8 @@ import hashlib
 __all__ = ["make_id"]
 
 _SEP = "\x1f"
-_blake2b = hashlib.blake2b
+#: an empty 8-byte BLAKE2b state: copying it is cheaper than building one with keywords
+_EMPTY_HASH = hashlib.blake2b(digest_size=8)
 
 
 def make_id(prefix: str, *parts: object) -> str:
@@ -33,4 +34,6 @@ def make_id(prefix: str, *parts: object) -> str:
         text = _SEP.join(parts)  # type: ignore[arg-type]
     except TypeError:
         text = _SEP.join(repr(p) if isinstance(p, float) else str(p) for p in parts)
-    return f"{prefix}-{_blake2b(text.encode(), digest_size=8).hexdigest()}"
+    h = _EMPTY_HASH.copy()
+    h.update(text.encode())
+    return prefix + "-" + h.hexdigest()

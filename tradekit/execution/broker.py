@@ -86,6 +86,7 @@ from tradekit.portfolio.ledger import HypotheticalFill, Ledger
 __all__ = ["PaperBroker"]
 
 SessionBounds = Callable[[int], "tuple[int, int] | None"]
+_INF = math.inf
 _TERMINAL_TOPIC = {s: f"orders.{s.value.lower()}" for s in OrderStatus}
 
 #: A finished stock order as a tuple of plain values (id, symbol, side, quantity, order type,
@@ -244,8 +245,12 @@ class PaperBroker:
         if open_now:
             in_day = self._day_start_ns <= now < self._day_end_ns
             st.session_day = self._day if in_day else ny_date(now)
-        st.not_before_ns = max(now, self._last_close.get(request.symbol, now))
-        self._working.setdefault(request.symbol, []).append(st)
+        last_close = self._last_close.get(request.symbol, now)
+        st.not_before_ns = last_close if last_close > now else now
+        sts = self._working.get(request.symbol)
+        if sts is None:
+            sts = self._working[request.symbol] = []
+        sts.append(st)
         if exit_plan is not None:
             self._monitor.attach(oid, exit_plan)
         return self._publish_order(st)
@@ -448,7 +453,8 @@ class PaperBroker:
         """Match, monitor and mark on ``bar``; returns the fills it produced (see the module
         docstring). Raises :class:`~tradekit.errors.DataError` for a bar with non-finite or
         non-positive prices."""
-        if not (bar.low > 0 and math.isfinite(bar.high) and math.isfinite(bar.open + bar.close)):
+        # chained comparisons are False for NaN: "low > 0, high and open + close finite"
+        if not (bar.low > 0 and -_INF < bar.high < _INF and -_INF < bar.open + bar.close < _INF):
             raise DataError(f"invalid bar {bar!r}", rule="bar_prices")
         fills: list[Fill] = []
         if not (self._day_start_ns <= bar.ts_ns < self._day_end_ns):
@@ -484,7 +490,10 @@ class PaperBroker:
         vol = bar.volume
         cap = self._participation * vol if vol > 0 else math.inf
         used = 0.0
-        for st in list(self._working[bar.symbol]):
+        sts = self._working[bar.symbol]
+        # matching may retire orders from the list: iterate over a copy (a single order
+        # needs none: removing the element being visited ends the loop, as it should)
+        for st in sts if len(sts) == 1 else list(sts):
             if st.not_before_ns > bar.ts_ns:
                 continue
             if st.request.legs:
@@ -511,7 +520,7 @@ class PaperBroker:
                 self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, f"{tif} not marketable")
             return 0.0
         remaining = req.quantity - st.filled_qty
-        qty = float(math.floor(min(remaining, avail) + 1e-9))
+        qty = float(math.floor((avail if avail < remaining else remaining) + 1e-9))
         if tif is TimeInForce.FOK and qty < remaining:
             self._finish(st, OrderStatus.CANCELLED, bar.ts_ns, "FOK: not fillable in full")
             return 0.0
@@ -581,7 +590,7 @@ class PaperBroker:
                 bus.publish("fills.new", f)
             ledger.apply_fill(f, contract=legs[f.leg_index].contract if legs else None)
         out.extend(new)
-        if not st.is_working:
+        if st.status is OrderStatus.FILLED:  # a fill leaves FILLED or PARTIALLY_FILLED
             self._retire(st)
         if self._monitor.pending:  # an exit plan waits for its entry's fill
             self._on_filled(st, qty, net)

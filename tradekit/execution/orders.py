@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 from tradekit.core.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradekit.core.events import Decision, Leg, Order
@@ -130,10 +129,21 @@ def deterministic_order_id(decision_id: object, client_id: object, tag: object) 
 
     The risk engine and the broker both derive the id of every order they see; the hash is
     memoised (a pure function of its arguments, so the memo cannot go stale)."""
+    key = (decision_id, client_id, tag)
     try:
-        return _memo_order_id(decision_id, client_id, tag)
+        oid = _ORDER_IDS.get(key)
     except TypeError:  # unhashable id parts: compute without the memo
         return _order_id_uncached(decision_id, client_id, tag)
+    if oid is None:
+        oid = _order_id_uncached(decision_id, client_id, tag)
+        # only string parts are memoised: 1 and 1.0 are equal keys but make_id spells them
+        # differently, and a key of strings can never equal one holding a number
+        strings = type(tag) is str and (decision_id is None or type(decision_id) is str)
+        if strings and (client_id is None or type(client_id) is str):
+            if len(_ORDER_IDS) >= _ORDER_IDS_MAX:
+                _ORDER_IDS.clear()
+            _ORDER_IDS[key] = oid
+    return oid
 
 
 def _order_id_uncached(decision_id: object, client_id: object, tag: object) -> str:
@@ -142,8 +152,9 @@ def _order_id_uncached(decision_id: object, client_id: object, tag: object) -> s
     return make_id("ord", "client", client_id, tag)
 
 
-# typed: 1 and 1.0 hash alike but make_id spells them differently
-_memo_order_id = lru_cache(maxsize=4096, typed=True)(_order_id_uncached)
+#: memo of :func:`deterministic_order_id` (string parts only), emptied when it reaches the cap
+_ORDER_IDS: dict[tuple[object, object, object], str] = {}
+_ORDER_IDS_MAX = 4096
 
 
 def fill_id(order_id: str, seq: int, leg_index: int = 0) -> str:
@@ -196,7 +207,7 @@ def validate_request(req: OrderRequest) -> str | None:
     otype, q = req.order_type, req.quantity
     if (  # the common case, a plain whole-share market order, in one test
         otype is OrderType.MARKET
-        and type(q) is float
+        and (type(q) is float or type(q) is int)
         and 0.0 < q < _INF
         and q == q.__floor__()
         and req.limit_price is None

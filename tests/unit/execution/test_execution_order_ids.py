@@ -38,3 +38,11 @@ def test_equal_hashing_parts_of_different_types_keep_their_own_ids() -> None:
 
 def test_unhashable_parts_are_computed_without_the_memo() -> None:
     assert deterministic_order_id(["d", 1], None, "t") == make_id("ord", ["d", 1], "t")
+
+
+def test_memo_stays_correct_when_it_fills_and_empties() -> None:
+    ids = [f"dec-{i}" for i in range(5000)]  # more than the memo holds
+    assert [deterministic_order_id(d, None, "e") for d in ids] == [
+        make_id("ord", d, "e") for d in ids
+    ]
+    assert deterministic_order_id(ids[0], None, "e") == make_id("ord", ids[0], "e")

@@ -74,7 +74,10 @@ class PerShareCommission:
         _check_money("minimum", self.minimum)
 
     def cost(self, qty: float, price: float, multiplier: float = 1.0) -> float:
-        return max(self.per_share * qty, self.minimum) if qty > 0 else 0.0
+        if not qty > 0:
+            return 0.0
+        cost, floor = self.per_share * qty, self.minimum
+        return floor if floor > cost else cost  # max(cost, floor) without the call
 
     def nb_args(self) -> tuple[int, float, float, float, float]:
         return nb.COMM_PER_SHARE, self.per_share, 0.0, 0.0, self.minimum
@@ -93,7 +96,10 @@ class PerContractCommission:
         _check_money("minimum", self.minimum)
 
     def cost(self, qty: float, price: float, multiplier: float = 1.0) -> float:
-        return max(self.per_contract * qty, self.minimum) if qty > 0 else 0.0
+        if not qty > 0:
+            return 0.0
+        cost, floor = self.per_contract * qty, self.minimum
+        return floor if floor > cost else cost  # max(cost, floor) without the call
 
     def nb_args(self) -> tuple[int, float, float, float, float]:
         return nb.COMM_PER_CONTRACT, self.per_contract, 0.0, 0.0, self.minimum
