@@ -13,8 +13,8 @@ Conventions for records that reach the store: ``id`` is deterministic (see
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tradekit.core.enums import (
@@ -280,14 +280,6 @@ class StateChange:
 for _cls in (Bar, Signal, Setup, GateResult, Decision, Order, Fill, PositionSnapshot):
     fast_record(_cls)
 del _cls
-
-_Setter = Callable[[object, Any], None]
-
-
-def _slot_setters(cls: type) -> tuple[_Setter, ...]:
-    """The ``__set__`` of each slot of the slotted dataclass ``cls``, in field order
-    (superseded by :func:`~tradekit.core.records.fast_record`; kept for its last users)."""
-    return tuple(getattr(cls, f.name).__set__ for f in fields(cls))
 
 
 def to_dict(event: Any) -> dict[str, Any]:

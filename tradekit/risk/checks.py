@@ -12,19 +12,24 @@ so every check is a plain comparison and the reason names the numbers it compare
 * **Configured limits** (``hard=False``) apply to orders that add risk: open positions,
   per-symbol notional, total exposure, portfolio Greeks, trades per day, daily loss and the
   per-symbol cooldown. A risk-reducing order skips them (closing a position can only help).
+
+The engine approves the common stock order through a pre-filter that mirrors the pass
+conditions of the default checks (``RiskEngine._approve_plain``): change a check's condition
+there too (the fast-path-versus-loop tests in ``tests/unit/risk`` catch a mismatch).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from tradekit.core.enums import Side
 from tradekit.core.events import Leg
 from tradekit.portfolio.base import AccountSummary, GreekTotals
 
 __all__ = [
+    "CheckLimits",
     "DailyLossLimit",
     "DailyTradesLimit",
     "DuplicateOrder",
@@ -369,3 +374,56 @@ class SymbolCooldown:
         if ctx.now_ns - last < int(self.minutes * 60_000_000_000):
             return f"{order.symbol} cooldown: last entry {(ctx.now_ns - last) / 6e10:.1f} min ago < {self.minutes:g}"
         return None
+
+
+# -- the limits of a check list --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CheckLimits:
+    """The numeric limits of the default check list, as its check objects hold them (hard
+    limits already applied), read once per engine for its fast path
+    (``RiskEngine._approve_plain``).
+
+    Attributes
+    ----------
+    max_shares, max_notional, collar_pct, max_per_minute:
+        Hard checks: shares per order, currency per order, collar fraction, orders per minute.
+    max_positions, symbol_pct, exposure_pct, max_trades:
+        Configured limits: open positions, fractions of equity, opening orders per day.
+    cooldown_ns:
+        Symbol cooldown in ns (``None``: no cooldown).
+    """
+
+    max_shares: float
+    max_notional: float
+    collar_pct: float
+    max_per_minute: int
+    max_positions: int
+    symbol_pct: float
+    exposure_pct: float
+    max_trades: int
+    cooldown_ns: int | None
+
+    @classmethod
+    def of(cls, checks: tuple[PreTradeCheck, ...]) -> CheckLimits:
+        """The limits held by the checks of :func:`~tradekit.risk.engine.build_checks`."""
+        cool = _the(checks, SymbolCooldown).minutes
+        return cls(
+            _the(checks, MaxOrderQuantity).max_shares,
+            _the(checks, MaxOrderNotional).max_notional,
+            _the(checks, PriceCollar).collar_pct,
+            _the(checks, MessageThrottle).max_per_minute,
+            _the(checks, MaxOpenPositions).max_positions,
+            _the(checks, SymbolNotionalLimit).pct,
+            _the(checks, TotalExposureLimit).pct,
+            _the(checks, DailyTradesLimit).max_trades,
+            int(cool * 60_000_000_000) if cool > 0 else None,
+        )
+
+
+_C = TypeVar("_C")
+
+
+def _the(checks: tuple[PreTradeCheck, ...], kind: type[_C]) -> _C:
+    """The one check of type ``kind`` in ``checks``."""
+    (found,) = (chk for chk in checks if isinstance(chk, kind))
+    return found

@@ -15,6 +15,13 @@ breach moves the engine to ``config.risk.daily_loss_action``.
 
 Time comes only from the injected clock (throttle window, trading date, cooldowns).
 
+Speed: with the default checks, a stock order in ACTIVE state that passes all of them is
+approved by :meth:`RiskEngine._approve_plain` (plain comparisons, no per-order context; a few
+µs). Anything else — a denial, a risk-reducing order, option legs, explicit Greeks, custom
+checks, REDUCING — runs the general check loop, which alone decides what is reported. A check
+made stricter in :mod:`tradekit.risk.checks` must be mirrored in ``_approve_plain``; the
+fast-path-versus-loop property tests in ``tests/unit/risk`` fail until it is.
+
 Wiring (the kernel's job): ``bus.subscribe("bars.*", risk.on_bar)`` keeps the last valid
 prices for the collar; call :meth:`RiskEngine.evaluate_account` once per bar so a daily-loss
 breach changes the state even when no order is pending; send an order to the broker only after
@@ -56,9 +63,10 @@ from tradekit.core.bus import EventBus
 from tradekit.core.clock import NS_PER_MINUTE, Clock
 from tradekit.core.enums import TradingState
 from tradekit.core.events import Bar, StateChange
+from tradekit.core.records import fast_record
 from tradekit.decision.sessions import DayIndex
 from tradekit.errors import IllegalTransition, RiskDenied
-from tradekit.execution.orders import deterministic_order_id
+from tradekit.execution.orders import OrderRequest, deterministic_order_id
 from tradekit.portfolio.base import AccountView, GreekTotals
 from tradekit.risk import checks as c
 
@@ -75,6 +83,9 @@ log = logging.getLogger("tradekit.risk")
 
 #: Key of the persisted trading state in the :class:`StateStore`.
 STATE_KEY = "risk.trading_state"
+
+#: How many approved order ids the duplicate guard remembers.
+_SEEN_MAX = 200_000
 
 
 @runtime_checkable
@@ -100,6 +111,7 @@ class MemoryStateStore:
         return self._data.get(key)
 
 
+@fast_record  # one verdict per order: built without the frozen ``object.__setattr__`` path
 @dataclass(frozen=True, slots=True)
 class RiskVerdict:
     """Outcome of a pre-trade check: approved, or the first failing check and its reason."""
@@ -112,6 +124,10 @@ class RiskVerdict:
 
 
 def _order_id(order: c.RiskOrder) -> str | None:
+    if type(order) is OrderRequest:  # the common case: no ``id`` attribute to look for
+        if order.decision_id is None and order.client_id is None:
+            return None
+        return deterministic_order_id(order.decision_id, order.client_id, order.tag)
     oid = getattr(order, "id", None)
     if isinstance(oid, str):
         return oid
@@ -189,11 +205,18 @@ class RiskEngine:
         self._loss = c.DailyLossLimit(
             min(config.decision.daily_loss_limit, HardLimits.MAX_DAILY_LOSS)
         )
+        #: The default check list and its limits, read once: :meth:`_approve_plain` compares
+        #: against these while ``self.checks`` is still that list (not when checks are custom).
+        self._default_checks = self.checks if checks is None else None
+        self._plain = c.CheckLimits.of(self.checks) if checks is None else None
         self._days = DayIndex(ZoneInfo(config.decision.timezone))
         self._state = TradingState.ACTIVE
         self._reason = ""
         self._prices: dict[str, float] = {}
-        self._seen: dict[str, None] = {}
+        #: Ids of approved orders (duplicate guard), the last ``_SEEN_MAX``; the deque keeps
+        #: their order so the oldest is forgotten first in O(1).
+        self._seen: set[str] = set()
+        self._seen_order: deque[str] = deque()
         self._recent: deque[int] = deque()
         self._trades: dict[str, int] = {}
         self._last_open: dict[str, int] = {}
@@ -355,16 +378,99 @@ class RiskEngine:
             self.bus.publish("risk.denied", v)
         return v
 
-    def _record(self, ctx: c.RiskContext, symbol: str) -> None:
-        if ctx.order_id is not None:
-            self._seen[ctx.order_id] = None
-            if len(self._seen) > 200_000:
-                del self._seen[next(iter(self._seen))]
-        self._recent.append(ctx.now_ns)
-        if not ctx.reducing:
-            day = self._days.key(ctx.now_ns)
-            self._trades = {day: self._trades.get(day, 0) + 1}
-            self._last_open[symbol] = ctx.now_ns
+    def _record(self, oid: str | None, now: int, symbol: str, day: str | None) -> None:
+        """Book an approval: duplicate guard, throttle window and, for an opening order
+        (``day``: its trading date; ``None`` for a risk-reducing one), trades today and the
+        symbol cooldown."""
+        seen = self._seen
+        if oid is not None and oid not in seen:
+            seen.add(oid)
+            order = self._seen_order
+            order.append(oid)
+            if len(order) > _SEEN_MAX:
+                seen.discard(order.popleft())
+        self._recent.append(now)
+        if day is not None:
+            n = self._trades.get(day)
+            if n is None:  # a new trading date: only today's count is kept
+                self._trades = {day: 1}
+            else:
+                self._trades[day] = n + 1
+            self._last_open[symbol] = now
+
+    def _approve_plain(self, order: c.RiskOrder, ref_price: float | None) -> RiskVerdict | None:
+        """Approve a stock order that opens or adds risk when every default check passes.
+
+        A pre-filter for the common case, not a second rule book: it evaluates the default
+        checks' conditions as plain comparisons (no :class:`RiskContext`, cheapest first) and
+        returns ``None`` as soon as any of them *might* fail; :meth:`approve` then runs the
+        general check loop, which reports the first failing check in the documented order with
+        its reason. So this path only approves what the loop approves, with the same bookkeeping
+        (``tests/unit/risk/test_risk_characterisation.py`` compares the two on random orders).
+        """
+        lim = self._plain
+        symbol, q, side = order.symbol, order.quantity, int(order.side)
+        if lim is None or order.legs or (side != 1 and side != -1):
+            return None
+        # order validity (side, whole positive quantity) and the share limit
+        if not (isinstance(q, (int, float)) and math.isfinite(q) and 0 < q <= lim.max_shares):
+            return None
+        if q != int(q):
+            return None
+        account = self.account
+        pos = account.position_qty(symbol)
+        if pos != 0 and pos * side * q < 0:  # may reduce: the loop decides (hard checks only)
+            return None
+        # a known reference; limit/stop finite and within the collar; order notional
+        ref = ref_price if ref_price is not None else self._prices.get(symbol)
+        if ref is None:
+            ref = self.last_price(symbol)
+        if ref is None or not math.isfinite(ref):
+            return None
+        limit, stop = order.limit_price, order.stop_price
+        px = limit if limit is not None else stop
+        if px is None:
+            px = ref
+        elif not (
+            math.isfinite(px)
+            and (stop is None or math.isfinite(stop))
+            and ref != 0
+            and abs(px - ref) / abs(ref) <= lim.collar_pct
+        ):
+            return None
+        notional = q * abs(px) * order.multiplier
+        if not notional <= lim.max_notional:
+            return None
+        # the engine's counters: message throttle, trades today, symbol cooldown
+        now = self.clock.now_ns()
+        recent, horizon = self._recent, now - NS_PER_MINUTE
+        while recent and recent[0] <= horizon:
+            recent.popleft()
+        if len(recent) >= lim.max_per_minute:
+            return None
+        day = self._days.key(now)
+        if self._trades.get(day, 0) >= lim.max_trades:
+            return None
+        last = self._last_open.get(symbol)
+        if last is not None and lim.cooldown_ns is not None and now - last < lim.cooldown_ns:
+            return None
+        # duplicate guard
+        oid = _order_id(order)
+        if oid is not None and oid in self._seen:
+            return None
+        # configured limits on the account (no Greek change for stock)
+        acct = account.summary()
+        equity = acct.equity
+        if (
+            self._loss.breached(acct)
+            or (pos == 0 and acct.open_positions >= lim.max_positions)
+            or account.symbol_notional(symbol) + notional > lim.symbol_pct * equity
+            or acct.gross_exposure + notional > lim.exposure_pct * equity
+        ):
+            return None
+        # approved
+        self._record(oid, now, symbol, day)
+        return RiskVerdict(True, None, None, TradingState.ACTIVE, oid)
 
     def approve(
         self,
@@ -387,7 +493,20 @@ class RiskEngine:
         """
         if self._state is TradingState.HALTED:
             return self._deny(f"trading HALTED: {self._reason}", "trading_state", _order_id(order))
-        ctx = self._context(order, ref_price, greeks)
+        try:
+            if (
+                greeks is None
+                and self._state is TradingState.ACTIVE
+                and self.checks is self._default_checks
+            ):
+                verdict = self._approve_plain(order, ref_price)
+                if verdict is not None:
+                    return verdict
+            ctx = self._context(order, ref_price, greeks)
+        except (TypeError, ValueError) as exc:  # a malformed field (a str quantity, ...)
+            return self._deny(
+                f"malformed order: {type(exc).__name__}: {exc}", "order_validity", None
+            )
         if self._state is TradingState.REDUCING and not ctx.reducing:
             return self._deny(
                 f"trading REDUCING ({self._reason}): order does not reduce risk",
@@ -405,7 +524,8 @@ class RiskEngine:
             reason = chk.check(order, ctx)
             if reason is not None:
                 return self._deny(reason, chk.name, ctx.order_id)
-        self._record(ctx, order.symbol)
+        day = None if ctx.reducing else self._days.key(ctx.now_ns)
+        self._record(ctx.order_id, ctx.now_ns, order.symbol, day)
         return RiskVerdict(True, None, None, self._state, ctx.order_id)
 
     def check(self, order: c.RiskOrder, **kwargs: Any) -> None:

@@ -331,3 +331,20 @@ def test_credit_spread_limit_is_collared_against_its_signed_net_by_default() -> 
     risk = make_risk()
     assert risk.approve(credit(-1.50, "at-net")).approved
     assert denied(risk.approve(credit(1.50, "wrong-sign")), "price_collar")
+
+
+@pytest.mark.parametrize(
+    ("side", "qty"), [(Side.BUY, "10"), (Side.BUY, None), ("BUY", 10), (Side.SELL, [1])]
+)
+def test_malformed_order_fields_are_denied_not_raised(side: object, qty: object) -> None:
+    """A request with a field of the wrong type (from a REST call, a notebook) is refused
+    with a typed verdict; nothing is booked and the engine keeps trading."""
+    r = make_risk()
+    bad = OrderRequest("SPY", side, qty, client_id="bad")  # type: ignore[arg-type]
+    v = r.approve(bad)
+    assert not v.approved and v.check == "order_validity"
+    assert v.reason is not None and v.reason.startswith("malformed order:")
+    assert r.trading_state is TradingState.ACTIVE
+    with pytest.raises(RiskDenied):
+        r.check(bad)
+    assert r.approve(buy()).approved  # the next good order goes through
