@@ -123,6 +123,16 @@ class RiskVerdict:
     order_id: str | None = None
 
 
+def _malformed(order: c.RiskOrder, exc: Exception) -> str:
+    """The reason for refusing an order whose fields could not even be compared."""
+    q, side = getattr(order, "quantity", None), getattr(order, "side", None)
+    if not isinstance(q, (int, float)):
+        return f"malformed order: quantity {q!r} is not a number"
+    if not isinstance(side, int):
+        return f"malformed order: side {side!r} is not BUY/SELL"
+    return f"malformed order: {type(exc).__name__}: {exc}"
+
+
 def _order_id(order: c.RiskOrder) -> str | None:
     if type(order) is OrderRequest:  # the common case: no ``id`` attribute to look for
         if order.decision_id is None and order.client_id is None:
@@ -504,9 +514,7 @@ class RiskEngine:
                     return verdict
             ctx = self._context(order, ref_price, greeks)
         except (TypeError, ValueError) as exc:  # a malformed field (a str quantity, ...)
-            return self._deny(
-                f"malformed order: {type(exc).__name__}: {exc}", "order_validity", None
-            )
+            return self._deny(_malformed(order, exc), "order_validity", None)
         if self._state is TradingState.REDUCING and not ctx.reducing:
             return self._deny(
                 f"trading REDUCING ({self._reason}): order does not reduce risk",
