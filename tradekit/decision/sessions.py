@@ -134,8 +134,12 @@ class SessionWindow:
         return self._days
 
     def window(self, ts_ns: int) -> tuple[int, int] | None:
-        """``(start_ns, end_ns)`` of the window on the date of ``ts_ns``; ``None`` when the
-        market is closed at ``ts_ns`` (weekend, holiday, outside the calendar session)."""
+        """``(start_ns, end_ns)`` of the window on the local date of ``ts_ns``; ``None`` when
+        that date has no session (weekend, holiday).
+
+        A date's window does not depend on the time asked about: a pre-market or after-hours
+        time gets its date's window too (so reasons and horizons never depend on which bars
+        of the day were seen first)."""
         days = self._day_index()
         day = days.day(ts_ns)
         cached = self._cache.get(day)
@@ -143,6 +147,8 @@ class SessionWindow:
             self._remember_day(days, cached)
             return cached
         bounds = self.calendar.session_bounds(int(ts_ns))
+        if bounds is None:  # outside the session: the date's session, if any, holds noon
+            bounds = self.calendar.session_bounds(ns_of_local(day, 12 * 60, self.tz))
         if bounds is None:
             return None
         open_ns, close_ns = int(bounds[0]), int(bounds[1])
@@ -189,7 +195,7 @@ class SessionWindow:
                 return False, f"{stamp} is not a weekday"
             return True, f"{stamp} on a weekday (any time allowed)"
         if win is None:
-            return False, f"market closed at {stamp} (weekend, holiday or outside session)"
+            return False, f"market closed at {stamp} (weekend or holiday)"
         start_ns, end_ns = win
         lo, hi = local_time(start_ns, self.tz), local_time(end_ns, self.tz)
         return False, f"{stamp} outside session {lo:%H:%M}-{hi:%H:%M}"
