@@ -1,9 +1,11 @@
 """The engine's own memory of entries: daily trade counts and cooldowns (gate 7).
 
-The decision engine records every ENTER decision it makes, keyed by the **bar time** of the
-setup, so a backtest and a live run see the same cooldowns. Counting its own entries (instead
-of the ledger's fills) keeps gate 7 deterministic and independent of fill timing; the day is
-the New York trading date of the bar.
+Entries are keyed by the **bar time** of the setup, so a backtest and a live run see the same
+cooldowns. A standalone decision engine records every ENTER (and SHADOW) decision it makes;
+the engine kernel records an entry only once risk approved it and the broker accepted the
+order, so a refused entry is no trade. Counting entries (instead of the ledger's fills) keeps
+gate 7 deterministic and independent of fill timing; the day is the New York trading date of
+the bar.
 
 The state is plain data (:meth:`EntryLog.state_dict` / :meth:`EntryLog.load_state_dict`) so a
 restarted trader resumes with its cooldowns and today's count intact.

@@ -113,6 +113,12 @@ class DecisionEngine:
         When given, each decision is published on ``decisions.<action>`` (lowercase).
     extra_gates:
         Custom gates evaluated after gate 7.
+    record_entries:
+        True (default): every ENTER/SHADOW decision is remembered at once for gate 7 (trades
+        today, cooldowns). False: the caller remembers it with :meth:`record_entry` once the
+        entry was really sent; the engine kernel does so after the risk approval and the
+        broker's acceptance, so an entry refused there neither counts as a trade nor starts
+        a cooldown.
     """
 
     def __init__(
@@ -124,9 +130,11 @@ class DecisionEngine:
         calendar: SessionCalendar | None = None,
         bus: EventBus | None = None,
         extra_gates: Sequence[Gate] = (),
+        record_entries: bool = True,
     ) -> None:
         self.config = config
         self.account = account
+        self.record_entries = record_entries
         self.market = as_market_view(market)
         self.calendar = (
             calendar if calendar is not None else default_calendar(config.decision.calendar)
@@ -218,9 +226,15 @@ class DecisionEngine:
             return DecisionAction.SHADOW
         return DecisionAction.ENTER
 
+    def record_entry(self, setup: Setup) -> None:
+        """Remember an entry on ``setup`` (its bar time, symbol and signal kinds) for gate 7:
+        trades today and the cooldowns."""
+        self.entries.record(setup.ts_ns, setup.symbol, tuple(setup.active_signals))
+
     def finish(self, decision: Decision, setup: Setup) -> Decision:
-        """Record a would-be entry for cooldowns and publish ``decisions.<action>``."""
-        if decision.action is not DecisionAction.SKIP:
+        """Record a would-be entry for cooldowns (unless ``record_entries`` is False) and
+        publish ``decisions.<action>``."""
+        if self.record_entries and decision.action is not DecisionAction.SKIP:
             self.entries.record(setup.ts_ns, setup.symbol, tuple(setup.active_signals))
         if self.bus is not None:
             self.bus.publish(f"decisions.{decision.action.value.lower()}", decision)

@@ -128,6 +128,9 @@ class OptionsDecisionEngine:
         Decisions are published on ``decisions.<action>``.
     selector:
         Strike selection (default :func:`default_selector`).
+    extra_gates, record_entries:
+        As for :class:`~tradekit.decision.engine.DecisionEngine` (the directional engine
+        inside keeps the entries of both).
     """
 
     def __init__(
@@ -141,6 +144,7 @@ class OptionsDecisionEngine:
         bus: EventBus | None = None,
         selector: StructureSelector = default_selector,
         extra_gates: Sequence[Gate] = (),
+        record_entries: bool = True,
     ) -> None:
         self.config = config
         self.account = account
@@ -152,6 +156,7 @@ class OptionsDecisionEngine:
             calendar=calendar,
             bus=bus,
             extra_gates=extra_gates,
+            record_entries=record_entries,
         )
         self.events = (
             events
@@ -409,6 +414,10 @@ class OptionsDecisionEngine:
     def on_setup(self, topic: str, setup: Setup) -> None:
         """Bus handler: ``bus.subscribe("setups.*", engine.on_setup)``."""
         self.evaluate(setup)
+
+    def record_entry(self, setup: Setup) -> None:
+        """Remember an entry on ``setup`` for gate 7 (see ``record_entries``)."""
+        self.stock.record_entry(setup)
 
     def state_dict(self) -> dict[str, Any]:
         """Serialisable state (the shared entry log)."""

@@ -43,7 +43,7 @@ from typing import Any
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import NS_PER_DAY, Clock, SimClock
-from tradekit.core.enums import DecisionAction, RunMode, Side
+from tradekit.core.enums import DecisionAction, OrderStatus, RunMode, Side
 from tradekit.core.events import Bar, Decision, Fill, Leg, Order, Setup, Signal
 from tradekit.data.calendar import get_calendar
 from tradekit.decision.base import MarketView, OptionsMarketView
@@ -138,12 +138,14 @@ class Engine:
         self.decider: DecisionEngine | OptionsDecisionEngine
         if config.options.enabled and quotes is not None and isinstance(market, OptionsMarketView):
             self.decider = OptionsDecisionEngine(
-                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus
-            )
+                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus,
+                record_entries=False,
+            )  # fmt: skip
         else:
             self.decider = DecisionEngine(
-                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus
-            )
+                config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus,
+                record_entries=False,
+            )  # fmt: skip
         self.trades_options = isinstance(self.decider, OptionsDecisionEngine)
         self._intraday = timeframe_ns(config.timeframe) < NS_PER_DAY
         self._pipelines: dict[str, SetupPipeline] = {}
@@ -193,24 +195,32 @@ class Engine:
             decision = self.decider.decide(setup)
             plan = stock_exit_plan(decision) if decision.action is DecisionAction.ENTER else None
         self.counts[f"decisions.{decision.action.value.lower()}"] += 1
-        if decision.action is DecisionAction.ENTER and self.config.decision.mode is RunMode.PAPER:
-            self._send(decision, plan)
+        # gate 7 counts entries that were really sent (SHADOW: the would-be entry), so an
+        # entry refused by risk or the broker neither counts as a trade nor starts a cooldown
+        if decision.action is DecisionAction.SHADOW or (
+            decision.action is DecisionAction.ENTER
+            and self.config.decision.mode is RunMode.PAPER
+            and self._send(decision, plan)
+        ):
+            self.decider.record_entry(setup)
         return decision
 
-    def _send(self, decision: Decision, plan: ExitPlan | None) -> None:
+    def _send(self, decision: Decision, plan: ExitPlan | None) -> bool:
+        """Route an ENTER decision to risk and the broker; True when the broker took it."""
         request = order_request_from_decision(decision)
         if self._intraday and not self.calendar.is_open(self.clock.now_ns()):
             # decided on the session's last bar: an intraday signal is stale by the next open
             self.broker.record_rejection(request, "market closed: intraday entry not carried over")
             self.counts["orders.rejected"] += 1
-            return
+            return False
         verdict = self.risk.approve(request)  # reference: last price, or the legs' net
         if not verdict.approved:
             self.broker.record_rejection(request, f"risk: {verdict.reason}")
             self.counts["risk_denied"] += 1
-            return
+            return False
         order = self.broker.open_position(decision, plan)
         self.counts[f"orders.{order.status.value.lower()}"] += 1
+        return order.status is not OrderStatus.REJECTED
 
     # -- operator actions ---------------------------------------------------------------------
     def flatten(self) -> list[Order]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tradekit.config import AlgorithmConfig
 from tradekit.core.clock import SimClock
 from tradekit.core.enums import DecisionAction, OrderStatus, Side, TradingState
-from tradekit.core.events import Bar, Decision
+from tradekit.core.events import Bar, Decision, Setup
 from tradekit.data.datasets import synthetic_intraday
 from tradekit.data.schema import bars_to_events
 from tradekit.execution.orders import OrderRequest
@@ -66,3 +66,29 @@ def test_intraday_entry_decided_at_the_close_is_not_carried_over() -> None:
     eng._send(decision, None)
     (order,) = [o for o in eng.broker.orders() if o.decision_id == "dec-close"]
     assert order.status is OrderStatus.REJECTED and "not carried over" in order.reason
+
+
+def _setup(i: int, bar: Bar) -> Setup:
+    c = bar.close
+    return Setup(f"s-{i}", "SPY", "1min", bar.ts_ns, i, 1, c, c - 0.5, c + 1.25, c + 1.5,
+                 c + 2.0, 7.5, 8.0, 3, ("FVG", "BOS", "VOLUME_SURGE"))  # fmt: skip
+
+
+def test_an_entry_refused_by_risk_is_no_trade_for_gate_7() -> None:
+    """Gate 7 counts the entries that were sent: a refused one starts no cooldown and does
+    not count as a trade today, so the next setup on the symbol may still enter."""
+    eng = Engine(CFG, clock=SimClock(), market=lambda ts: 18.0)
+    items = session(60)
+    feed(eng, items[:40])
+    eng.risk.halt("test: refuse everything")
+    first = eng._decide(_setup(1, items[39]))
+    assert first.action is DecisionAction.ENTER
+    assert eng.counts["risk_denied"] == 1
+    assert eng.decider.entries.trades_on_day_of(items[39].ts_ns) == 0
+    eng.risk.reset("test", "accept again")
+    feed(eng, items[40:41])
+    second = eng._decide(_setup(2, items[40]))
+    assert second.action is DecisionAction.ENTER, second.block_reason  # no symbol cooldown
+    assert eng.decider.entries.trades_on_day_of(items[40].ts_ns) == 1
+    third = eng._decide(_setup(3, items[40]))  # the sent one does start the cooldown
+    assert third.block_reason is not None and "cooldown" in third.block_reason
