@@ -14,6 +14,7 @@ import math
 import pickle
 from typing import Any
 
+import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -170,8 +171,15 @@ FAST = (Bar, GateResult, Decision, Order, Fill, PositionSnapshot, OrderRequest, 
 @pytest.mark.parametrize("cls", list(FAST))
 class TestFastInitContract:
     def test_fast_constructor_is_installed(self, cls: type) -> None:
-        assert cls.__init__ is object.__init__
-        assert cls.__dict__["__new__"].__qualname__ == f"{cls.__name__}.__new__"
+        assert cls.__init__.__qualname__ == f"{cls.__name__}.__init__"
+        assert "_set_class" in cls.__init__.__code__.co_names  # the generated one
+        assert "__new__" not in cls.__dict__  # allocation untouched: bare cls.__new__(cls)
+
+    def test_pydantic_validates_and_builds_the_record(self, cls: type) -> None:
+        names = [f.name for f in dataclasses.fields(cls)]
+        data = dict(zip(names, SAMPLES[cls], strict=True))
+        got = pydantic.TypeAdapter(cls).validate_python(data)
+        assert type(got) is cls and got == cls(*SAMPLES[cls])
 
     def test_signature_matches_the_dataclass_one(self, cls: type) -> None:
         ref = inspect.signature(_reference(cls))

@@ -9,6 +9,7 @@ import pickle
 from collections.abc import Mapping
 from typing import Any
 
+import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -121,6 +122,14 @@ class TestRecordContract:
         assert dataclasses.asdict(a)["extra"] == {"k": 1.0}
         for clone in (pickle.loads(pickle.dumps(a)), copy.copy(a), copy.deepcopy(a)):
             assert clone == a and type(clone) is Fast
+
+    def test_allocation_protocols_and_pydantic(self) -> None:
+        bare = Fast.__new__(Fast)  # what copyreg and pydantic-core do before setting fields
+        assert type(bare) is Fast
+        got = pydantic.TypeAdapter(Fast).validate_python({"symbol": "X", "price": "2.5"})
+        assert got == Fast("X", 2.5) and got.fresh == [] and got.extra == {}
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.price = 1.0  # type: ignore[misc]
 
     def test_is_final(self) -> None:
         with pytest.raises(TypeError, match="final"):
