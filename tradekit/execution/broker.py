@@ -78,6 +78,7 @@ from tradekit.execution.orders import (
     deterministic_order_id,
     fill_id,
     order_request_from_decision,
+    recorded_quantity,
     validate_request,
 )
 from tradekit.portfolio._dates import day_bounds_ns, default_session_bounds, ny_date
@@ -102,7 +103,7 @@ _Retired = tuple[str, str, int, float, str, int, str, str, "float | None", "floa
 def _retired(st: OrderState) -> _Retired:
     r = st.request
     # ``_value_``: the member's value without the ``Enum.value`` property (3 per order)
-    return (st.id, r.symbol, int(r.side), float(r.quantity), r.order_type._value_,
+    return (st.id, r.symbol, int(r.side), recorded_quantity(r.quantity), r.order_type._value_,
             st.updated_ns, st.status._value_, r.tif._value_, r.limit_price, r.stop_price,
             st.filled_qty, st.avg_price, r.decision_id, r.tag, st.reason)  # fmt: skip
 
@@ -388,9 +389,10 @@ class PaperBroker:
     def _retire(self, st: OrderState) -> None:
         """Take a finished order off the working list (and its exit plan if it never
         filled); keep a stock order as a plain tuple from now on."""
-        sts = self._working.get(st.request.symbol)
-        if sts and st in sts:  # a rejected order never worked
-            sts.remove(st)
+        if st.status is not OrderStatus.REJECTED:  # a rejected order never worked
+            sts = self._working.get(st.request.symbol)
+            if sts and st in sts:
+                sts.remove(st)
         if st.filled_qty == 0:
             self._monitor.drop_plan(st.id)
         r = st.request

@@ -151,6 +151,12 @@ def fill_id(order_id: str, seq: int, leg_index: int = 0) -> str:
 _INF = math.inf
 
 
+def recorded_quantity(q: object) -> float:
+    """The quantity as an :class:`~tradekit.core.events.Order` record holds it: a float, NaN
+    when a (rejected) request carried something that is not a number."""
+    return float(q) if isinstance(q, (int, float)) else math.nan
+
+
 def _finite_pos(x: float | None) -> bool:
     return x is not None and math.isfinite(x) and x > 0.0
 
@@ -316,18 +322,21 @@ class OrderState:
         """An immutable :class:`~tradekit.core.events.Order` of the current state."""
         r = self.request
         mult = r.multiplier if r.legs else 1.0  # skip the property call for stock
+        qty = recorded_quantity(r.quantity)
         # positional (keyword parsing of 17 fields costs more than building the record):
         # id, symbol, side, quantity, order_type, ts_ns, status, tif, limit, stop, filled_qty,
         # avg_fill_price, multiplier, legs, decision_id, tag, reason
-        return Order(self.id, r.symbol, r.side, float(r.quantity), r.order_type, self.updated_ns,
+        return Order(self.id, r.symbol, r.side, qty, r.order_type, self.updated_ns,
                      self.status, r.tif, r.limit_price, r.stop_price, self.filled_qty,
                      self.avg_price, mult, r.legs, r.decision_id, r.tag,
                      self.reason)  # fmt: skip
 
     def __repr__(self) -> str:
-        r = self.request
+        r = self.request  # a rejected request may hold anything: repr must not fail on it
+        side = r.side.name if isinstance(r.side, Side) else repr(r.side)
+        qty = f"{r.quantity:g}" if isinstance(r.quantity, (int, float)) else repr(r.quantity)
         return (
-            f"OrderState({self.id}, {r.symbol} {r.side.name} {r.quantity:g} {r.order_type}, "
+            f"OrderState({self.id}, {r.symbol} {side} {qty} {r.order_type}, "
             f"{self.status}, filled={self.filled_qty:g})"
         )
 

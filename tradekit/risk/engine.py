@@ -61,7 +61,7 @@ from zoneinfo import ZoneInfo
 from tradekit.config import AlgorithmConfig, HardLimits
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import NS_PER_MINUTE, Clock
-from tradekit.core.enums import TradingState
+from tradekit.core.enums import Side, TradingState
 from tradekit.core.events import Bar, StateChange
 from tradekit.core.records import fast_record
 from tradekit.decision.sessions import DayIndex
@@ -123,14 +123,25 @@ class RiskVerdict:
     order_id: str | None = None
 
 
-def _malformed(order: c.RiskOrder, exc: Exception) -> str:
-    """The reason for refusing an order whose fields could not even be compared."""
+def _bad_field(order: c.RiskOrder) -> str | None:
+    """Why a field of ``order`` has a type no check can compare (a ``str`` quantity from a
+    form, ``None`` for a side), or None. Checked before any arithmetic: ``side * quantity``
+    on such values can do anything from raising to repeating a string two billion times."""
     q, side = getattr(order, "quantity", None), getattr(order, "side", None)
     if not isinstance(q, (int, float)):
         return f"malformed order: quantity {q!r} is not a number"
     if not isinstance(side, int):
         return f"malformed order: side {side!r} is not BUY/SELL"
-    return f"malformed order: {type(exc).__name__}: {exc}"
+    for label in ("limit_price", "stop_price"):
+        p = getattr(order, label, None)
+        if p is not None and not isinstance(p, (int, float)):
+            return f"malformed order: {label.replace('_', ' ')} {p!r} is not a number"
+    return None
+
+
+def _malformed(order: c.RiskOrder, exc: Exception) -> str:
+    """The reason for refusing an order whose fields could not be compared."""
+    return _bad_field(order) or f"malformed order: {type(exc).__name__}: {exc}"
 
 
 def _order_id(order: c.RiskOrder) -> str | None:
@@ -503,6 +514,11 @@ class RiskEngine:
         """
         if self._state is TradingState.HALTED:
             return self._deny(f"trading HALTED: {self._reason}", "trading_state", _order_id(order))
+        q = order.quantity
+        if not (type(q) is float or type(q) is int) or type(order.side) is not Side:
+            bad = _bad_field(order)  # the slow look only off the common types
+            if bad is not None:
+                return self._deny(bad, "order_validity", None)
         try:
             if (
                 greeks is None
@@ -529,7 +545,12 @@ class RiskEngine:
         for chk in self.checks:
             if ctx.reducing and not chk.hard:
                 continue
-            reason = chk.check(order, ctx)
+            try:
+                reason = chk.check(order, ctx)
+            except (TypeError, ValueError) as exc:  # a malformed field (a str price, ...)
+                reason = _malformed(order, exc)
+            except Exception as exc:  # a plug-in check's bug denies, it does not crash
+                reason = f"check failed: {type(exc).__name__}: {exc}"
             if reason is not None:
                 return self._deny(reason, chk.name, ctx.order_id)
         day = None if ctx.reducing else self._days.key(ctx.now_ns)

@@ -231,20 +231,45 @@ class StoreSubscriber:
     def flush(self) -> int:
         """Write every buffered event now (one transaction); returns how many were written.
 
+        When the batch's transaction fails, its events are written one at a time, so a single
+        record the store refuses (a malformed manual order, say) cannot hold back the others:
+        only the events that cannot be written go to :attr:`failed`.
+
         Raises
         ------
         StoreError
-            The write failed; the batch is moved to :attr:`failed` (nothing of it was written).
+            Some events could not be written (they are in :attr:`failed`, the rest is written).
         """
         batch, self._pending = self._pending, []
         if not batch:
             return 0
         try:
             self._write_batch(batch)
-        except Exception:
-            self.failed.extend(batch)
-            raise
+        except Exception as exc:
+            if len(batch) == 1:
+                self.failed.extend(batch)
+                raise
+            written = self._write_one_by_one(batch, exc)
+        else:
+            written = len(batch)
         self._last_flush_ns = self._clock.now_ns()
+        return written
+
+    def _write_one_by_one(self, batch: list[tuple[str, Any]], first: Exception) -> int:
+        """The failed ``batch`` event by event; raises a summary when any still fails."""
+        bad: list[tuple[tuple[str, Any], Exception]] = []
+        for item in batch:
+            try:
+                self._write_batch([item])
+            except Exception as exc:
+                bad.append((item, exc))
+        self.failed.extend(item for item, _ in bad)
+        if bad:
+            (topic, _), err = bad[0]
+            raise StoreError(
+                f"{len(bad)} of {len(batch)} events could not be written (kept in .failed); "
+                f"first: {topic}: {err}"
+            ) from first
         return len(batch)
 
     def _write_batch(self, batch: list[tuple[str, Any]]) -> None:

@@ -292,15 +292,33 @@ class TestFailures:
         with pytest.raises(StoreError, match="cannot store an event of type object"):
             bus.publish("fills.spy", object())
 
-    def test_failed_batch_is_kept_not_dropped(self, env: tuple[Store, EventBus, SimClock]) -> None:
+    def test_a_bad_event_does_not_hold_back_its_batch(
+        self, env: tuple[Store, EventBus, SimClock]
+    ) -> None:
+        """The batch's transaction fails on the bad signal; the batch is then written event
+        by event: the good ones land, only the bad one is kept in ``failed``."""
         store, bus, _ = env
         sub = StoreSubscriber(store, bus, batch_size=10, flush_interval_s=None)
         bus.publish("signals.fvg", sig(1))
         bus.publish("signals.fvg", sig(2, stop=float("nan"), entry=float("nan"), direction=0))
+        bus.publish("signals.fvg", sig(3))
+        with pytest.raises(StoreError, match=r"1 of 3 events could not be written.*auto_signals"):
+            sub.flush()
+        assert store.signals()["id"].tolist() == ["sig-1", "sig-3"]
+        assert len(store.journal()) == 2
+        assert [ev.id for _, ev in sub.failed] == ["sig-2"]
+        assert sub.written == 2
+
+    def test_a_failed_single_event_is_kept_not_dropped(
+        self, env: tuple[Store, EventBus, SimClock]
+    ) -> None:
+        store, bus, _ = env
+        sub = StoreSubscriber(store, bus, batch_size=10, flush_interval_s=None)
+        bus.publish("signals.fvg", sig(2, stop=float("nan"), entry=float("nan"), direction=0))
         with pytest.raises(StoreError, match="auto_signals"):
             sub.flush()
-        assert store.signals().empty and store.journal().empty  # one transaction, rolled back
-        assert [ev.id for _, ev in sub.failed] == ["sig-1", "sig-2"]
+        assert store.signals().empty and store.journal().empty
+        assert [ev.id for _, ev in sub.failed] == ["sig-2"]
 
     def test_bad_batch_does_not_block_a_fill(self, env: tuple[Store, EventBus, SimClock]) -> None:
         store, bus, _ = env
