@@ -20,12 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from tradekit.errors import DataError
+
 __all__ = [
     "MarketView",
     "OptionsMarketView",
     "SessionCalendar",
     "VixFunction",
     "as_market_view",
+    "check_setup_types",
     "default_calendar",
     "reachable_targets",
 ]
@@ -125,6 +128,53 @@ def default_calendar(name: str) -> SessionCalendar:
     if not isinstance(cal, SessionCalendar):  # pragma: no cover - defensive
         raise ConfigError(f"calendar {name!r} has no session_bounds(ts_ns)")
     return cal
+
+
+_NUMBER_FIELDS = ("entry", "stop", "tp1", "tp2", "tp3", "confidence", "score")
+_INT_FIELDS = ("ts_ns", "direction", "confluence_count")
+
+
+def check_setup_types(setup: Any) -> None:
+    """Raise :class:`~tradekit.errors.DataError` (rule ``setup_fields``) when a field of
+    ``setup`` has a type no gate can compare: a price that is not a number, a time or count
+    that is not an integer, signal kinds that are not strings.
+
+    Values are the gates' business (a NaN entry fails gate 1 with its reason); types are not:
+    a ``None`` entry from a hand-made setup would otherwise fail deep inside scoring.
+    """
+    s = setup
+    if (  # the common case, in one test: floats, ints and a tuple, as the pipeline makes them
+        type(s.entry) is float
+        and type(s.stop) is float
+        and type(s.tp1) is float
+        and type(s.tp2) is float
+        and type(s.tp3) is float
+        and type(s.confidence) is float
+        and type(s.score) is float
+        and type(s.ts_ns) is int
+        and type(s.direction) is int
+        and type(s.confluence_count) is int
+        and type(s.active_signals) is tuple
+    ):
+        return
+    for name in _NUMBER_FIELDS:
+        v = getattr(setup, name, None)
+        if type(v) is not float and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            _bad_setup(setup, name, v, "is not a number")
+    for name in _INT_FIELDS:
+        v = getattr(setup, name, None)
+        if type(v) is not int and not (isinstance(v, int) and not isinstance(v, bool)):
+            _bad_setup(setup, name, v, "is not an integer")
+    kinds = getattr(setup, "active_signals", None)
+    if not isinstance(kinds, (tuple, list)) or not all(isinstance(k, str) for k in kinds):
+        _bad_setup(setup, "active_signals", kinds, "is not a sequence of signal kinds")
+
+
+def _bad_setup(setup: Any, name: str, value: object, why: str) -> None:
+    raise DataError(
+        f"malformed setup {getattr(setup, 'id', '?')!r}: {name} {value!r} {why}",
+        rule="setup_fields",
+    )
 
 
 def reachable_targets(setup: Any) -> tuple[float, ...]:

@@ -50,6 +50,7 @@ from tradekit.decision.base import (
     SessionCalendar,
     VixFunction,
     as_market_view,
+    check_setup_types,
     clean_level,
     default_calendar,
     reachable_targets,
@@ -242,8 +243,13 @@ class DecisionEngine:
 
     # -- public API -----------------------------------------------------------------------------
     def decide(self, setup: Setup) -> Decision:
-        """Evaluate all gates for ``setup`` and return the decision (published if a bus is set)."""
+        """Evaluate all gates for ``setup`` and return the decision (published if a bus is set).
+
+        Raises :class:`~tradekit.errors.DataError` for a setup with mistyped fields
+        (:func:`~tradekit.decision.base.check_setup_types`); bad *values* are gate failures.
+        """
         t0 = time.perf_counter_ns()  # a duration, not a time source
+        check_setup_types(setup)
         score = self.scorer(setup)
         mode = score.mode
         acct = self.account.summary()

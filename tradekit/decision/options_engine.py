@@ -38,7 +38,12 @@ from tradekit.core.clock import NS_PER_DAY
 from tradekit.core.enums import TimeframeClass, TradeMode
 from tradekit.core.events import Decision, Setup
 from tradekit.core.ids import make_id
-from tradekit.decision.base import OptionsMarketView, SessionCalendar, reachable_targets
+from tradekit.decision.base import (
+    OptionsMarketView,
+    SessionCalendar,
+    check_setup_types,
+    reachable_targets,
+)
 from tradekit.decision.engine import DecisionEngine, run_gates
 from tradekit.decision.event_calendar import EventAssessment, EventCalendar, assess_events
 from tradekit.decision.exit_rules import option_exit_plan, stock_exit_plan
@@ -312,10 +317,11 @@ class OptionsDecisionEngine:
     def evaluate(self, setup: Setup, *, target_dte: int | None = None) -> OptionsEvaluation:
         """Decide ``setup``; options path for option underlyings, directional otherwise."""
         if not self.is_option_underlying(setup.symbol):
-            d = self.stock.decide(setup)
+            d = self.stock.decide(setup)  # checks the setup's field types itself
             valid = d.quantity >= 1 and d.direction * (d.entry - d.stop) > 0
             return OptionsEvaluation(d, stock_exit_plan(d) if valid else None)
         t0 = time.perf_counter_ns()  # a duration, not a time source
+        check_setup_types(setup)
         tf = classify_timeframe(setup.timeframe, target_dte)
         p = self.config.options.classes[tf]
         score = self._scorers[tf](setup)
