@@ -113,14 +113,17 @@ _INF = math.inf
 
 def _validate_fill(fill: Fill) -> None:
     # chained comparisons are False for NaN, so ``0 < x < inf`` means "finite and > 0"
-    ok = (
-        fill.id
-        and int(fill.side) in (1, -1)
-        and 0.0 < fill.quantity < _INF
-        and 0.0 <= fill.price < _INF
-        and 0.0 <= fill.commission < _INF
-        and 0.0 < fill.multiplier < _INF
-    )
+    try:
+        ok = (
+            fill.id
+            and int(fill.side) in (1, -1)
+            and 0.0 < fill.quantity < _INF
+            and 0.0 <= fill.price < _INF
+            and 0.0 <= fill.commission < _INF
+            and 0.0 < fill.multiplier < _INF
+        )
+    except (TypeError, ValueError):  # a field of the wrong type (a str price, None side)
+        ok = False
     if not ok:
         raise DataError(f"invalid fill {fill!r}", rule="invalid_fill")
 

@@ -173,6 +173,9 @@ class TestScenarios:
             Fill("a", "o", "X", Side.BUY, 0, 1.0, MON),
             Fill("b", "o", "X", Side.BUY, 1, math.nan, MON),
             Fill("c", "o", "X", Side.BUY, 1, 1.0, MON, commission=-1),
+            Fill("d", "o", "X", "BUY", 1, 1.0, MON),  # type: ignore[arg-type]
+            Fill("e", "o", "X", Side.BUY, "1", 1.0, MON),  # type: ignore[arg-type]
+            Fill("f", "o", "X", None, 1, None, MON),  # type: ignore[arg-type]
         ):
             with pytest.raises(DataError):
                 led.apply_fill(bad)
