@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ from tradekit.core.enums import DecisionAction, OrderType, Side
 from tradekit.core.events import Bar, Setup
 from tradekit.data.calendar import get_calendar
 from tradekit.decision import DecisionEngine
-from tradekit.execution.orders import OrderRequest
+from tradekit.execution.orders import OrderRequest, order_request_from_decision
 from tradekit.portfolio.base import AccountSummary
 from tradekit.risk import RiskEngine
 from tradekit.testing import StaticAccount
@@ -158,6 +159,34 @@ class _SwapAccount:
         return self.target.symbol_notional(underlying)  # type: ignore[attr-defined, no-any-return]
 
 
+def _decide_to_fill(
+    eng: DecisionEngine,
+    risk: RiskEngine,
+    broker: Any,
+    clock: SimClock,
+    setup: Setup,
+    bar: Bar,
+    fill_clock_ns: int,
+    tag: str,
+) -> tuple[int, list[Any]]:
+    """The timed chain of both paper rows: decide ``setup``, check the entry with risk,
+    submit it, then the broker sees ``bar`` (clock at ``fill_clock_ns``) and fills it at the
+    open. Returns the elapsed ns and the fills."""
+    t0 = time.perf_counter_ns()
+    d = eng.decide(setup)
+    if d.action is not DecisionAction.ENTER:
+        raise RuntimeError(f"benchmark setup was not entered: {d.block_reason}")
+    req = order_request_from_decision(d, tag=tag)
+    risk.check(req)
+    broker.submit(req)
+    clock.set_time(fill_clock_ns)
+    fills = broker.on_bar(bar)
+    elapsed = time.perf_counter_ns() - t0
+    if len(fills) != 1:
+        raise RuntimeError("paper fill missing in the benchmark")
+    return elapsed, fills
+
+
 def _paper_row(cfg: AlgorithmConfig, cal: object) -> dict[str, object]:
     """decision + risk + PaperBroker submit + the fill on the next bar, in a running account.
 
@@ -167,7 +196,6 @@ def _paper_row(cfg: AlgorithmConfig, cal: object) -> dict[str, object]:
     closed on the bar after, outside the timed region, so every setup meets the same account.
     """
     from tradekit.execution.broker import PaperBroker
-    from tradekit.execution.orders import order_request_from_decision
     from tradekit.portfolio.ledger import Ledger
 
     clock = SimClock(_bar_ts(0))
@@ -186,18 +214,9 @@ def _paper_row(cfg: AlgorithmConfig, cal: object) -> dict[str, object]:
         ]
         clock.set_time(bars[0].close_ts_ns)
         broker.on_bar(bars[0])  # the setup's bar: known, marked, nothing to fill
-        t0 = time.perf_counter_ns()
-        d = eng.decide(s)
-        if d.action is not DecisionAction.ENTER:
-            raise RuntimeError(f"benchmark setup was not entered: {d.block_reason}")
-        req = order_request_from_decision(d, tag="entry")
-        risk.check(req)
-        broker.submit(req)
-        clock.set_time(bars[1].close_ts_ns)
-        fills = broker.on_bar(bars[1])
-        elapsed = time.perf_counter_ns() - t0
-        if len(fills) != 1:
-            raise RuntimeError("paper fill missing in the benchmark")
+        elapsed, fills = _decide_to_fill(
+            eng, risk, broker, clock, s, bars[1], bars[1].close_ts_ns, "entry"
+        )
         broker.submit(
             OrderRequest("SPY", Side.SELL, fills[0].quantity, client_id=f"flat{i}")
         )  # closed on the next bar, outside the timed region
@@ -214,7 +233,6 @@ def _paper_row_fresh(cfg: AlgorithmConfig, cal: object) -> dict[str, object]:
     """The same chain on a brand-new ledger and broker for every setup (their first bar of
     the day, first summary, first order): the cold case, for reference."""
     from tradekit.execution.broker import PaperBroker
-    from tradekit.execution.orders import order_request_from_decision
     from tradekit.portfolio.ledger import Ledger
 
     acct = _SwapAccount(Ledger(cfg.execution.initial_cash))
@@ -228,18 +246,7 @@ def _paper_row_fresh(cfg: AlgorithmConfig, cal: object) -> dict[str, object]:
         broker = PaperBroker(cfg.execution, clock=clock, ledger=ledger)
         acct.target, risk.clock = ledger, clock
         nxt = Bar("SPY", "1min", clock.now_ns() + 60_000_000_000, 470.1, 470.6, 469.8, 470.3, 1e7)
-        t0 = time.perf_counter_ns()
-        d = eng.decide(_setup(i))
-        if d.action is not DecisionAction.ENTER:
-            raise RuntimeError(f"benchmark setup was not entered: {d.block_reason}")
-        req = order_request_from_decision(d, tag=f"e{i}")
-        risk.check(req)
-        broker.submit(req)
-        clock.set_time(nxt.ts_ns)
-        fills = broker.on_bar(nxt)
-        elapsed = time.perf_counter_ns() - t0
-        if len(fills) != 1:
-            raise RuntimeError("paper fill missing in the benchmark")
+        elapsed, _ = _decide_to_fill(eng, risk, broker, clock, _setup(i), nxt, nxt.ts_ns, f"e{i}")
         if i >= 200:
             samples.append(elapsed)
     return _row("  same, fresh account each setup", statistics.median(samples) / 1000.0, None)

@@ -30,6 +30,7 @@ __all__ = [
     "as_market_view",
     "check_setup_types",
     "default_calendar",
+    "finite_float",
     "reachable_targets",
 ]
 
@@ -86,15 +87,22 @@ class VixFunction:
         return clean_level(self.fn(ts_ns))
 
 
-def clean_level(value: object) -> float | None:
-    """``float(value)`` when it is a finite positive number, else ``None`` (missing)."""
+def finite_float(value: object) -> float | None:
+    """``float(value)`` when it is a finite number, else ``None`` (a missing market value:
+    ``None``, NaN, infinity, or something that is not a number at all)."""
     if value is None:
         return None
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    return x if math.isfinite(x) and x > 0 else None
+    return x if math.isfinite(x) else None
+
+
+def clean_level(value: object) -> float | None:
+    """``float(value)`` when it is a finite positive number, else ``None`` (missing)."""
+    x = finite_float(value)
+    return x if x is not None and x > 0 else None
 
 
 def as_market_view(market: MarketView | Callable[[int], float | None] | None) -> MarketView | None:

@@ -236,7 +236,7 @@ class DecisionEngine:
         """Record a would-be entry for cooldowns (unless ``record_entries`` is False) and
         publish ``decisions.<action>``."""
         if self.record_entries and decision.action is not DecisionAction.SKIP:
-            self.entries.record(setup.ts_ns, setup.symbol, tuple(setup.active_signals))
+            self.record_entry(setup)
         if self.bus is not None:
             self.bus.publish(f"decisions.{decision.action.value.lower()}", decision)
         return decision

@@ -83,13 +83,14 @@ _INF = math.inf
 # ``1 == 1.0`` but an int is recorded as an int).
 _MEMO_MAX = 1024
 _K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 
 def _memo() -> dict[Hashable, GateResult]:
     return {}
 
 
-def _remember(memo: dict[_K, GateResult], key: _K, result: GateResult) -> GateResult:
+def _remember(memo: dict[_K, _V], key: _K, result: _V) -> _V:
     """Store ``result`` under ``key`` (the dict is bounded: cleared when full); return it."""
     if len(memo) >= _MEMO_MAX:
         memo.clear()
@@ -179,10 +180,7 @@ class SessionVolatilityGate:
             )
         text = self._vix_text.get(vix)  # "; VIX 15.00" per level (a few distinct per day)
         if text is None:
-            text = f"; VIX {vix:.2f}"
-            if len(self._vix_text) >= _MEMO_MAX:
-                self._vix_text.clear()
-            self._vix_text[vix] = text
+            text = _remember(self._vix_text, vix, f"; VIX {vix:.2f}")
         return GateResult(self.name, True, vix, self.max_vix, why + text)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 from tradekit.config import OptionClassParams, OptionsConfig, RiskConfig
 from tradekit.core.enums import TimeframeClass
 from tradekit.core.events import GateResult, Leg
+from tradekit.decision.base import finite_float
 from tradekit.decision.event_calendar import EventAssessment
 from tradekit.decision.gates import GateContext
 from tradekit.portfolio.base import AccountSummary, GreekTotals
@@ -82,13 +83,8 @@ def classify_timeframe(timeframe: str, target_dte: int | None = None) -> Timefra
 
 def clean_iv_rank(value: object) -> float | None:
     """IV rank as a finite number in [0, 100], else ``None`` (missing)."""
-    if value is None:
-        return None
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) and 0.0 <= x <= 100.0 else None
+    x = finite_float(value)
+    return x if x is not None and 0.0 <= x <= 100.0 else None
 
 
 def choose_strategy(

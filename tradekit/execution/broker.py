@@ -226,12 +226,9 @@ class PaperBroker:
         request). A request whose deterministic id is already known returns that order
         unchanged (duplicate-order guard). ``exit_plan`` is activated by the first fill."""
         now = self._clock.now_ns()
-        oid = self._new_id(request, now)
-        existing = self._orders.get(oid)
-        if existing is not None:
-            return _snapshot(existing)
-        st = OrderState(oid, request, now)
-        self._orders[oid] = st
+        st = self._register(request, now)
+        if not isinstance(st, OrderState):
+            return st  # the same request again: the order it already is
         open_now = False
         try:
             open_now = self._is_open is None or bool(self._is_open(now))
@@ -239,10 +236,9 @@ class PaperBroker:
         except Exception as exc:  # a plug-in (is_open, quotes, model) failed: refuse, don't crash
             reason = f"order check failed: {type(exc).__name__}: {exc}"
         if reason is not None:
-            st.reject(reason, now)
-            self._retire(st)
-            return self._publish_order(st)
+            return self._reject(st, reason, now)
         st.transition(OrderStatus.ACCEPTED, now)
+        oid = st.id
         if open_now:
             in_day = self._day_start_ns <= now < self._day_end_ns
             st.session_day = self._day if in_day else ny_date(now)
@@ -286,12 +282,20 @@ class PaperBroker:
         The id is the request's deterministic id, so a later identical submission is
         recognised as the same (rejected) order."""
         now = self._clock.now_ns()
+        st = self._register(request, now)
+        return self._reject(st, reason, now) if isinstance(st, OrderState) else st
+
+    def _register(self, request: OrderRequest, now: int) -> OrderState | Order:
+        """A new ``NEW`` order for ``request``, or the snapshot of the order its deterministic
+        id already names (the duplicate-order guard)."""
         oid = self._new_id(request, now)
         existing = self._orders.get(oid)
         if existing is not None:
             return _snapshot(existing)
-        st = OrderState(oid, request, now)
-        self._orders[oid] = st
+        st = self._orders[oid] = OrderState(oid, request, now)
+        return st
+
+    def _reject(self, st: OrderState, reason: str, now: int) -> Order:
         st.reject(reason, now)
         self._retire(st)
         return self._publish_order(st)
