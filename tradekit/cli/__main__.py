@@ -1,0 +1,3 @@
+from tradekit.cli import main
+
+raise SystemExit(main())
