@@ -13,6 +13,7 @@ Conventions for records that reach the store: ``id`` is deterministic (see
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -234,7 +235,10 @@ class Fill:
 @dataclass(frozen=True, slots=True)
 class PositionSnapshot:
     """A position at one instant; ``quantity`` is signed (short < 0). Greeks are position
-    Greeks (already multiplied by quantity and multiplier)."""
+    Greeks (already multiplied by quantity and multiplier); ``iv`` (annualised, 0.2 = 20 %)
+    and ``dte`` (calendar days from the mark's New York date to expiry) are the option
+    contract's at the mark (NaN for stock). ``portfolio_*`` are the account's Greek totals at
+    the same instant (every open position summed, stock as delta)."""
 
     ts_ns: int
     symbol: str
@@ -250,6 +254,13 @@ class PositionSnapshot:
     vega: float = 0.0
     stop: float | None = None
     targets: tuple[float, ...] = ()
+    underlying: str | None = None
+    iv: float = math.nan
+    dte: float = math.nan
+    portfolio_delta: float = 0.0
+    portfolio_gamma: float = 0.0
+    portfolio_theta: float = 0.0
+    portfolio_vega: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

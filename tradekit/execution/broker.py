@@ -200,6 +200,8 @@ class PaperBroker:
             session_bounds or default_session_bounds,
         )
         self._last_close: dict[str, int] = {}
+        #: decision id -> (setup id, strategy) of the entries sent, named on their trades
+        self._origins: dict[str, tuple[str, str]] = {}
         self._seq = 0
         self._day: dt.date | None = None
         self._day_start_ns = 0
@@ -269,6 +271,7 @@ class PaperBroker:
         req = order_request_from_decision(
             decision, order_type=order_type, tif=tif, limit_price=limit_price
         )
+        self._origins[decision.id] = (decision.setup_id, decision.strategy)
         if exit_plan is None and not decision.legs:
             d, e = decision.direction, decision.entry
             ok = [t for t in decision.targets if math.isfinite(t) and t > 0 and d * (t - e) > 0]
@@ -588,13 +591,17 @@ class PaperBroker:
         self, st: OrderState, new: list[Fill], qty: float, net: float, ts: int, out: list[Fill]
     ) -> None:
         """Publish the fills, book them, update the order and managed positions, publish."""
-        bus, ledger, legs = self._bus, self.ledger, st.request.legs
+        req = st.request
+        bus, ledger, legs = self._bus, self.ledger, req.legs
         n_closed = ledger.closed_count
         st.add_fill(qty, net, ts)
+        origin = self._origins.get(req.decision_id) if req.decision_id else None
+        setup_id, strategy = origin if origin is not None else (None, None)
         for f in new:
             if bus is not None:
                 bus.publish("fills.new", f)
-            ledger.apply_fill(f, contract=legs[f.leg_index].contract if legs else None)
+            ledger.apply_fill(f, contract=legs[f.leg_index].contract if legs else None,
+                              tag=req.tag, setup_id=setup_id, strategy=strategy)  # fmt: skip
         out.extend(new)
         if st.status is OrderStatus.FILLED:  # a fill leaves FILLED or PARTIALLY_FILLED
             self._retire(st)
@@ -620,8 +627,10 @@ class PaperBroker:
         if not req.legs:
             self.ledger.set_stop(req.symbol, m.stop, plan.targets)
         elif len(req.legs) == 1 and plan.premium_stop_pct is not None:
-            risk = abs(m.entry_price) * plan.premium_stop_pct
-            self.ledger.set_risk_per_unit(req.legs[0].contract.symbol, risk)
+            premium = abs(m.entry_price)
+            risk = premium * plan.premium_stop_pct
+            stop = premium - risk if int(req.side) * req.legs[0].ratio > 0 else premium + risk
+            self.ledger.set_risk_per_unit(req.legs[0].contract.symbol, risk, stop)
 
     def _run_monitor(self, bar: Bar, day: dt.date, fills: list[Fill]) -> None:
         for m, ins in self._monitor.exits(bar, day, self._options.mark_net):

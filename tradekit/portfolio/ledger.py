@@ -60,9 +60,10 @@ __all__ = [
     "parse_occ",
 ]
 
-#: ``greeks(contract, ts_ns) -> (delta, gamma, theta_per_day, vega_per_vol_point)`` per unit of
-#: one contract (before ×quantity×multiplier), or None when unknown.
-GreeksFn = Callable[[OptionContract, int], "tuple[float, float, float, float] | None"]
+#: ``greeks(contract, ts_ns) -> (delta, gamma, theta_per_day, vega_per_vol_point[, iv])`` per
+#: unit of one contract (before ×quantity×multiplier), or None when unknown. The optional fifth
+#: item is the contract's implied volatility (annualised), shown in position snapshots.
+GreeksFn = Callable[[OptionContract, int], "tuple[float, ...] | None"]
 #: ``(symbol, signed_qty, price, multiplier, contract, commission)`` of a fill being considered.
 HypotheticalFill = tuple[str, float, float, float, "OptionContract | None", float]
 _Change = tuple[float, float, float, "OptionContract | None"]  # (dq, price, multiplier, contract)
@@ -70,17 +71,23 @@ _Change = tuple[float, float, float, "OptionContract | None"]  # (dq, price, mul
 _EPS = 1e-9
 
 
+def _greek_tuple(g: GreekTotals) -> tuple[float, float, float, float]:
+    """``(delta, gamma, theta, vega)`` of a :class:`GreekTotals`."""
+    return g.delta, g.gamma, g.theta, g.vega
+
+
 def greeks_from_rows(source: object) -> GreeksFn:
     """A :data:`GreeksFn` reading ``source.contract_row(contract, ts_ns)`` (a dict with
-    ``delta``, ``gamma``, ``theta`` per day and ``vega`` per vol point, per share), as
+    ``delta``, ``gamma``, ``theta`` per day, ``vega`` per vol point, per share, and ``iv``), as
     :class:`tradekit.options.chain.SyntheticChainProvider` provides."""
     row_fn = source.contract_row  # type: ignore[attr-defined]
 
-    def greeks(contract: OptionContract, ts_ns: int) -> tuple[float, float, float, float] | None:
+    def greeks(contract: OptionContract, ts_ns: int) -> tuple[float, ...] | None:
         row = row_fn(contract, ts_ns)
         if row is None:
             return None
-        return float(row["delta"]), float(row["gamma"]), float(row["theta"]), float(row["vega"])
+        d, g, t, v = row["delta"], row["gamma"], row["theta"], row["vega"]
+        return float(d), float(g), float(t), float(v), float(row.get("iv", math.nan))
 
     return greeks
 
@@ -212,11 +219,21 @@ class Ledger:
             pos.contract, pos.underlying = contract, contract.underlying
         return pos
 
-    def apply_fill(self, fill: Fill, *, contract: OptionContract | None = None) -> bool:
+    def apply_fill(
+        self,
+        fill: Fill,
+        *,
+        contract: OptionContract | None = None,
+        tag: str | None = None,
+        setup_id: str | None = None,
+        strategy: str | None = None,
+    ) -> bool:
         """Book ``fill``; returns False (and changes nothing) when its id was already booked.
 
         ``contract`` links an option fill to its contract (underlying, Greeks, margin); it is
-        needed once per option symbol. Raises :class:`~tradekit.errors.DataError` for a fill
+        needed once per option symbol. ``tag`` is the fill's order tag (``exit:stop``...: a
+        closing fill's tag becomes the trade's ``exit_reason``); ``setup_id`` and ``strategy``
+        name the decision an opening fill came from (kept on the round trip it opens). Raises :class:`~tradekit.errors.DataError` for a fill
         with a non-positive quantity, a negative or non-finite price or commission.
         """
         fid = fill.id
@@ -239,20 +256,30 @@ class Ledger:
         self._commissions += comm
         held = pos.qty
         if held == 0.0 or (held > 0) == (side > 0):
-            self._open(pos, fill, qty, comm)
+            self._open(pos, fill, qty, comm, setup_id, strategy)
         else:
             close_qty = min(qty, abs(held))
             close_comm = comm * close_qty / qty
-            self._close(pos, fill, close_qty, close_comm)
+            self._close(pos, fill, close_qty, close_comm, tag)
             if qty - close_qty > _EPS:  # flip: the rest opens the other side
-                self._open(pos, fill, qty - close_qty, comm - close_comm)
+                self._open(pos, fill, qty - close_qty, comm - close_comm, setup_id, strategy)
         if pos.mark != pos.mark or ts >= pos.mark_ts_ns:
             pos.mark, pos.mark_ts_ns = px, ts
+            if pos.trade is not None:
+                pos.trade.excursion(pos.qty * (px - pos.avg_price) * pos.multiplier)
         if pos.contract is not None:
             self._refresh_greeks(pos, ts)
         return True
 
-    def _open(self, pos: Position, fill: Fill, qty: float, commission: float) -> None:
+    def _open(
+        self,
+        pos: Position,
+        fill: Fill,
+        qty: float,
+        commission: float,
+        setup_id: str | None,
+        strategy: str | None,
+    ) -> None:
         side = int(fill.side)
         held = abs(pos.qty)
         pos.avg_price = (
@@ -260,13 +287,19 @@ class Ledger:
         )
         pos.qty += side * qty
         pos.open_commission += commission
-        trade = pos.trade or pos.start_trade(side, fill.ts_ns, fill.id)
+        trade = pos.trade
+        if trade is None:
+            trade = pos.start_trade(side, fill.ts_ns, fill.id)
+            trade.decision_id, trade.entry_order_id = fill.decision_id, fill.order_id
+            trade.setup_id, trade.strategy = setup_id, strategy
         trade.entry_qty += qty
         trade.entry_value += qty * fill.price
         trade.commission += commission
         self._day_orders.add(fill.order_id)
 
-    def _close(self, pos: Position, fill: Fill, qty: float, commission: float) -> None:
+    def _close(
+        self, pos: Position, fill: Fill, qty: float, commission: float, tag: str | None
+    ) -> None:
         held = abs(pos.qty)
         sign = 1.0 if pos.qty > 0 else -1.0
         alloc = pos.open_commission * qty / held
@@ -281,6 +314,8 @@ class Ledger:
         trade.exit_value += qty * fill.price
         trade.commission += commission
         trade.pnl += net
+        trade.exit_order_id = fill.order_id
+        trade.exit_reason = tag.removeprefix("exit:") if tag else "manual"
         if abs(pos.qty) <= _EPS:
             self._closed.append(trade.close(pos, fill.ts_ns))
             pos.qty, pos.avg_price, pos.open_commission = 0.0, math.nan, 0.0
@@ -300,6 +335,8 @@ class Ledger:
         pos = self._positions.get(symbol)
         if pos is not None and ts_ns >= pos.mark_ts_ns:
             pos.mark, pos.mark_ts_ns = price, ts_ns
+            if pos.trade is not None:
+                pos.trade.excursion(pos.qty * (price - pos.avg_price) * pos.multiplier)
             if pos.contract is not None:
                 self._refresh_greeks(pos, ts_ns)
 
@@ -307,8 +344,10 @@ class Ledger:
         if pos.contract is None or self._greeks is None or not pos.qty:
             return
         g = self._greeks(pos.contract, ts_ns)
-        if g is not None and all(math.isfinite(x) for x in g):
+        if g is not None and all(math.isfinite(x) for x in g[:4]):
             pos.unit_greeks = (float(g[0]), float(g[1]), float(g[2]), float(g[3]))
+            if len(g) > 4 and math.isfinite(g[4]):
+                pos.unit_iv = float(g[4])
 
     def set_stop(
         self, symbol: str, stop: float | None, targets: tuple[float, ...] | None = None
@@ -328,12 +367,15 @@ class Ledger:
             trade.initial_stop = stop
             trade.risk_per_unit = abs(pos.avg_price - stop)
 
-    def set_risk_per_unit(self, symbol: str, risk: float) -> None:
+    def set_risk_per_unit(self, symbol: str, risk: float, stop: float | None = None) -> None:
         """Initial risk per unit (currency before multiplier) of the open round trip on
-        ``symbol`` when it is not a price stop (option premium stops)."""
+        ``symbol`` when it is not a price stop (option premium stops); ``stop`` is the premium
+        at which that stop triggers (the trade's ``initial_stop``)."""
         pos = self._positions.get(symbol)
         if pos is not None and pos.trade is not None and risk > 0 and math.isfinite(risk):
             pos.trade.risk_per_unit = risk
+            if stop is not None and math.isfinite(stop) and pos.trade.initial_stop is None:
+                pos.trade.initial_stop = stop
 
     # -- reads --------------------------------------------------------------------------------
     @property
@@ -580,13 +622,20 @@ class Ledger:
                               n_open, len(self._day_orders), GreekTotals(d, g, t, v))  # fmt: skip
 
     def snapshot(self) -> list[PositionSnapshot]:
-        """One :class:`~tradekit.core.events.PositionSnapshot` per open position."""
-        return [p.snapshot(self._ts) for p in self._open_positions()]
+        """One :class:`~tradekit.core.events.PositionSnapshot` per open position, each with
+        the portfolio's Greek totals."""
+        open_ = list(self._open_positions())
+        if not open_:
+            return []
+        totals = _greek_tuple(self.summary().greeks)
+        return [p.snapshot(self._ts, totals) for p in open_]
 
     def position_snapshot(self, symbol: str) -> PositionSnapshot | None:
         """Snapshot of ``symbol`` (also when it just went flat), None if never held."""
         pos = self._positions.get(symbol)
-        return pos.snapshot(self._ts) if pos is not None else None
+        if pos is None:
+            return None
+        return pos.snapshot(self._ts, _greek_tuple(self.summary().greeks))
 
     def __repr__(self) -> str:
         n = sum(1 for _ in self._open_positions())

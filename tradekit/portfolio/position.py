@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tradekit.core.events import OptionContract, PositionSnapshot
 from tradekit.core.records import fast_record
+from tradekit.portfolio._dates import ny_date
 
 __all__ = ["ClosedTrade", "OpenTrade", "Position"]
 
@@ -31,7 +32,15 @@ class ClosedTrade:
 
     ``quantity`` is the total quantity opened (units), prices are quantity-weighted averages,
     ``pnl`` is net of ``commission`` (both legs), ``gross_pnl`` before it; ``r_multiple`` is
-    ``pnl / initial risk`` when a stop (or a premium risk) was known, else NaN.
+    ``pnl / initial_risk`` when a stop (or a premium risk) was known, else NaN.
+
+    The links name where the trade came from and how it ended: ``decision_id`` and
+    ``setup_id`` of the entry decision, its ``strategy`` (``long_call``, ``stock``...), the
+    first opening order ``entry_order_id``, the last closing order ``exit_order_id`` and the
+    ``exit_reason`` (the closing order's tag without ``exit:``: ``stop``, ``tp1``, ``time``,
+    ``flatten``...; ``manual`` for an untagged order). ``initial_risk`` is currency
+    (multiplier applied); ``mae`` / ``mfe`` are the worst / best open P&L (currency, gross of
+    commission, ``mae <= 0 <= mfe``) seen at the position's marks while the trade was open.
     """
 
     id: str
@@ -49,6 +58,15 @@ class ClosedTrade:
     multiplier: float = 1.0
     r_multiple: float = _NAN
     initial_stop: float | None = None
+    initial_risk: float = _NAN
+    mae: float = _NAN
+    mfe: float = _NAN
+    decision_id: str | None = None
+    setup_id: str | None = None
+    strategy: str | None = None
+    entry_order_id: str | None = None
+    exit_order_id: str | None = None
+    exit_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -66,18 +84,37 @@ class OpenTrade:
     pnl: float = 0.0
     risk_per_unit: float = _NAN
     initial_stop: float | None = None
+    mae: float = 0.0
+    mfe: float = 0.0
+    decision_id: str | None = None
+    setup_id: str | None = None
+    strategy: str | None = None
+    entry_order_id: str | None = None
+    exit_order_id: str | None = None
+    exit_reason: str | None = None
+
+    def excursion(self, open_pnl: float) -> None:
+        """Track the worst and best open P&L (currency) of the round trip."""
+        if open_pnl < self.mae:
+            self.mae = open_pnl
+        elif open_pnl > self.mfe:
+            self.mfe = open_pnl
 
     def close(self, pos: Position, ts_ns: int) -> ClosedTrade:
         """The :class:`ClosedTrade` of this round trip, ending at ``ts_ns``."""
         risk = self.risk_per_unit * self.entry_qty * pos.multiplier
         exit_price = self.exit_value / self.exit_qty if self.exit_qty else _NAN
         # positional: id, symbol, underlying, direction, quantity, entry_ts, exit_ts,
-        # entry_price, exit_price, pnl, gross_pnl, commission, multiplier, r_multiple, stop
+        # entry_price, exit_price, pnl, gross_pnl, commission, multiplier, r_multiple, stop,
+        # initial_risk, mae, mfe, then the links
         return ClosedTrade(self.id, pos.symbol, pos.underlying, self.direction, self.entry_qty,
                            self.entry_ts_ns, ts_ns, self.entry_value / self.entry_qty,
                            exit_price, self.pnl, self.pnl + self.commission, self.commission,
                            pos.multiplier, self.pnl / risk if risk > 0 else _NAN,
-                           self.initial_stop)  # fmt: skip
+                           self.initial_stop, risk if risk > 0 else _NAN, self.mae, self.mfe,
+                           self.decision_id, self.setup_id, self.strategy,
+                           self.entry_order_id, self.exit_order_id,
+                           self.exit_reason)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -102,6 +139,7 @@ class Position:
     stop: float | None = None
     targets: tuple[float, ...] = ()
     unit_greeks: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    unit_iv: float = _NAN
     trade: OpenTrade | None = None
     trade_seq: int = 0
     opening_orders: set[str] = field(default_factory=set)
@@ -143,18 +181,25 @@ class Position:
         d, g, t, v = self.unit_greeks
         return d * k, g * k, t * k, v * k
 
-    def snapshot(self, ts_ns: int) -> PositionSnapshot:
-        """The position at ``ts_ns`` (published after every fill: ``price`` and
-        ``unrealized_pnl`` are computed inline here with the properties' arithmetic)."""
+    def snapshot(
+        self, ts_ns: int, totals: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    ) -> PositionSnapshot:
+        """The position at ``ts_ns`` with the account's Greek ``totals`` (published after
+        every fill: ``price`` and ``unrealized_pnl`` are computed inline here with the
+        properties' arithmetic)."""
         qty, mult, avg, mark = self.qty, self.multiplier, self.avg_price, self.mark
         price = mark if mark == mark else avg
         unrealized = qty * (price - avg) * mult - self.open_commission if qty else 0.0
-        if self.contract is None:  # stock: unit delta 1 (as in greeks())
+        contract = self.contract
+        if contract is None:  # stock: unit delta 1 (as in greeks())
             d, g, t, v = qty * mult, 0.0, 0.0, 0.0
+            iv = dte = _NAN
         else:
             d, g, t, v = self.greeks()
+            iv = self.unit_iv
+            dte = float((contract.expiry - ny_date(ts_ns)).days) if ts_ns > 0 else _NAN
         # positional: ts, symbol, quantity, avg_price, market_price, multiplier, unrealized,
-        # realized, delta, gamma, theta, vega, stop, targets
+        # realized, delta, gamma, theta, vega, stop, targets, underlying, iv, dte, totals
         return PositionSnapshot(ts_ns, self.symbol, qty, avg, price, mult, unrealized,
-                                self.realized_pnl, d, g, t, v, self.stop,
-                                self.targets)  # fmt: skip
+                                self.realized_pnl, d, g, t, v, self.stop, self.targets,
+                                self.underlying, iv, dte, *totals)  # fmt: skip

@@ -54,7 +54,7 @@ from tradekit.execution.base import QuoteSource
 from tradekit.execution.broker import PaperBroker
 from tradekit.execution.exits import ExitPlan
 from tradekit.execution.orders import OrderRequest, order_request_from_decision
-from tradekit.portfolio.ledger import Ledger
+from tradekit.portfolio.ledger import Ledger, greeks_from_rows
 from tradekit.risk.engine import RiskEngine, StateStore
 from tradekit.risk.killswitch import KillSwitch
 from tradekit.signals.mtf import timeframe_ns
@@ -118,7 +118,9 @@ class Engine:
         self.clock: Clock = clock if clock is not None else SimClock()
         self.bus = bus if bus is not None else EventBus()
         self.calendar = get_calendar(calendar)
-        self.ledger = Ledger.from_config(config.execution)
+        # option positions carry their contract's Greeks and IV at every mark (snapshots)
+        greeks = greeks_from_rows(quotes) if hasattr(quotes, "contract_row") else None
+        self.ledger = Ledger.from_config(config.execution, greeks=greeks)
         self.broker = PaperBroker(
             config.execution,
             clock=self.clock,

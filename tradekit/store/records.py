@@ -55,6 +55,9 @@ TRADE_OPTIONAL: Final[dict[str, Any]] = {
     "decision_id": None,
     "strategy": None,
     "exit_reason": None,
+    "setup_id": None,
+    "entry_order_id": None,
+    "exit_order_id": None,
 }
 
 

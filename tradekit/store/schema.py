@@ -277,10 +277,28 @@ _V2_INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS idx_calendar_date ON event_calendar (date)",
 )
 
+#: Version 3: the links of a closed trade (setup, entry and exit orders), the option facts of
+#: a position snapshot (IV, DTE at the mark, underlying) with the portfolio's Greek totals at
+#: that instant, and the data label of a run.
+_V3_RECORD_LINKS: tuple[str, ...] = (
+    "ALTER TABLE trades ADD COLUMN IF NOT EXISTS setup_id VARCHAR",
+    "ALTER TABLE trades ADD COLUMN IF NOT EXISTS entry_order_id VARCHAR",
+    "ALTER TABLE trades ADD COLUMN IF NOT EXISTS exit_order_id VARCHAR",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS underlying VARCHAR",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS iv DOUBLE",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS dte DOUBLE",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS portfolio_delta DOUBLE",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS portfolio_gamma DOUBLE",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS portfolio_theta DOUBLE",
+    "ALTER TABLE position_snapshots ADD COLUMN IF NOT EXISTS portfolio_vega DOUBLE",
+    "ALTER TABLE backtest_runs ADD COLUMN IF NOT EXISTS data_label VARCHAR",
+)
+
 #: Every migration, in order. Append new ones; never edit a released one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _V1_TABLES),
     Migration(2, "lookup indexes", _V2_INDEXES),
+    Migration(3, "record links, option snapshot facts, run data label", _V3_RECORD_LINKS),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -171,6 +171,9 @@ TRADE_COLS: tuple[Col, ...] = (
     Col("decision_id", "str", _opt("decision_id")),
     Col("strategy", "str", _opt("strategy")),
     Col("exit_reason", "str", _opt("exit_reason")),
+    Col("setup_id", "str", _opt("setup_id")),
+    Col("entry_order_id", "str", _opt("entry_order_id")),
+    Col("exit_order_id", "str", _opt("exit_order_id")),
 )
 
 SNAPSHOT_COLS: tuple[Col, ...] = (
@@ -188,6 +191,13 @@ SNAPSHOT_COLS: tuple[Col, ...] = (
     Col("vega", "float", _a("vega")),
     Col("stop", "float", _a("stop")),
     Col("targets", "float_list", lambda p: list(p.targets)),
+    Col("underlying", "str", _a("underlying")),
+    Col("iv", "float", _a("iv")),
+    Col("dte", "float", _a("dte")),
+    Col("portfolio_delta", "float", _a("portfolio_delta")),
+    Col("portfolio_gamma", "float", _a("portfolio_gamma")),
+    Col("portfolio_theta", "float", _a("portfolio_theta")),
+    Col("portfolio_vega", "float", _a("portfolio_vega")),
 )
 
 DAILY_COLS: tuple[Col, ...] = (
