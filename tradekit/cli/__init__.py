@@ -32,8 +32,15 @@ __all__ = ["COMMANDS", "main"]
 COMMANDS: tuple[str, ...] = ("run", "backtest", "status", "kill")
 
 
+#: What ``tradekit --help`` says first (plain text: argparse prints it as it is).
+DESCRIPTION = (
+    "tradekit: research and paper trading of rule-based options day-trading strategies. "
+    "Every subcommand has its own --help."
+)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tradekit", description=(__doc__ or "").split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="tradekit", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(sub)

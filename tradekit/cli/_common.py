@@ -1,8 +1,15 @@
-"""Pieces every ``tradekit`` subcommand shares: default paths, config loading, replay inputs."""
+"""Pieces every ``tradekit`` subcommand shares: default paths, argument types, config loading,
+replay inputs.
+
+The argument types (:func:`positive_int`, :func:`finite_float`, :func:`db_path`...) check a
+value when argparse reads it, so a bad argument ends the command with exit status 2 and one
+``error:`` line naming the argument, never a traceback or a silently empty run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,14 +23,165 @@ __all__ = [
     "DEFAULT_KILL_FLAG",
     "ReplayInputs",
     "add_data_args",
+    "add_db_arg",
+    "add_kill_flag_arg",
+    "data_source",
+    "date_arg",
+    "db_path",
+    "existing_file",
+    "finite_float",
     "fmt_ts",
     "load_config",
     "market_for",
+    "nonneg_int",
+    "positive_float",
+    "positive_int",
+    "prepare_db_folder",
     "replay_inputs",
 ]
 
 DEFAULT_DB = Path("data") / "tradekit.duckdb"
 DEFAULT_KILL_FLAG = Path("data") / "KILL"
+#: The project's data directory (relative to the working directory, like the defaults).
+DATA_DIR = DEFAULT_DB.parent
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+
+
+# -- argument types (argparse turns an ArgumentTypeError into "error: argument --x: ...") -----
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (``--days``, ``--every``)."""
+    n = _int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def nonneg_int(text: str) -> int:
+    """A whole number >= 0 (``--history-days``, ``--seed``)."""
+    n = _int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
+def finite_float(text: str) -> float:
+    """A finite number (no ``nan``/``inf``)."""
+    x = _float(text)
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return x
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (``--speed``, ``--vix``)."""
+    x = finite_float(text)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return x
+
+
+def date_arg(text: str) -> str:
+    """A calendar date such as ``2024-03-11`` (kept as text; the calendar parses it)."""
+    try:
+        pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return text
+
+
+def existing_file(text: str) -> str:
+    """A path to a file that exists (``--config``)."""
+    path = Path(text)
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise argparse.ArgumentTypeError(f"{text} {what}")
+    return text
+
+
+def data_source(text: str) -> str:
+    """``synthetic``, a shipped dataset name, or a CSV / Parquet file of bars."""
+    from tradekit.data import datasets
+
+    if text == "synthetic" or text in datasets.DATASETS:
+        return text
+    path = Path(text)
+    if path.is_file():
+        name = path.name.lower()
+        if name.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
+            return text
+        raise argparse.ArgumentTypeError(f"{text}: a bars file must be .csv, .csv.gz or .parquet")
+    names = ", ".join(["synthetic", *sorted(datasets.DATASETS)])
+    raise argparse.ArgumentTypeError(f"{text!r} is neither a dataset ({names}) nor a file")
+
+
+def _under(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def db_path(text: str) -> str:
+    """A DuckDB database path: an existing DuckDB file, or a new file whose folder exists or
+    lies under the project's data directory (created then, see :func:`prepare_db_folder`)."""
+    if text == ":memory:":
+        return text
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a database file path")
+    if path.exists():
+        with path.open("rb") as fh:
+            head = fh.read(12)
+        if len(head) >= 12 and head[8:12] != _DUCKDB_MAGIC:
+            raise argparse.ArgumentTypeError(f"{text} exists and is not a DuckDB database file")
+        return text
+    if path.suffix.lower() in (".csv", ".parquet", ".json", ".txt"):
+        raise argparse.ArgumentTypeError(
+            f"{text} does not look like a database file (use a .duckdb path)"
+        )
+    parent = path.parent
+    if not parent.is_dir() and not _under(parent, DATA_DIR):
+        raise argparse.ArgumentTypeError(
+            f"folder {parent} does not exist (tradekit creates folders only under {DATA_DIR}/)"
+        )
+    return text
+
+
+def prepare_db_folder(path: str) -> None:
+    """Create the database file's folder when it is under the project's data directory
+    (never anywhere else: :func:`db_path` refused those paths already)."""
+    if path == ":memory:":
+        return
+    parent = Path(path).parent
+    if not parent.is_dir() and _under(parent, DATA_DIR):
+        parent.mkdir(parents=True, exist_ok=True)
+
+
+def add_db_arg(sp: argparse.ArgumentParser, what: str) -> None:
+    """The ``--db`` option (database file) with its help."""
+    sp.add_argument("--db", type=db_path, default=str(DEFAULT_DB), metavar="PATH",
+                    help=f"DuckDB database file {what} (default: {DEFAULT_DB})")  # fmt: skip
+
+
+def add_kill_flag_arg(sp: argparse.ArgumentParser, what: str) -> None:
+    """The ``--kill-flag`` option (the kill-switch flag file) with its help."""
+    sp.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG), metavar="PATH",
+                    help=f"kill-switch flag file {what} (default: {DEFAULT_KILL_FLAG})")  # fmt: skip
 
 
 def load_config(path: str | None, **overrides: Any) -> AlgorithmConfig:
@@ -45,9 +203,43 @@ class ReplayInputs:
     timeframe: str
 
 
+def _infer_timeframe(bars: pd.DataFrame) -> str:
+    """``"1D"`` for daily bars, else the median bar spacing in minutes (``"5min"``)."""
+    if len(bars) < 2:
+        return "1D"
+    step = pd.Series(bars.index).diff().median()
+    minutes = round(step.total_seconds() / 60.0)
+    return "1D" if minutes >= 24 * 60 - 1 or minutes > 390 else f"{max(minutes, 1)}min"
+
+
+def _file_inputs(args: argparse.Namespace) -> ReplayInputs:
+    """The user's own bars file, read by ``load_bars`` (which validates it)."""
+    from tradekit.data import load_bars
+    from tradekit.errors import DataError, TradekitError
+
+    path = Path(args.data)
+    try:
+        bars = load_bars(path)  # validated: a DataError names the bad row and its rule
+    except TradekitError:
+        raise
+    except Exception as exc:  # unreadable: not CSV/Parquet inside, missing columns, ...
+        raise DataError(f"cannot read bars from {path}: {exc}", rule="bars_file") from exc
+    if bars.empty:
+        raise DataError(f"{path}: no bars in the file", rule="empty")
+    symbol = (args.symbol or path.name.split(".")[0]).upper()
+    timeframe = _infer_timeframe(bars)
+    print(f"data: bars from {path} ({len(bars):,} {timeframe} bars of {symbol}, "
+          f"{bars.index[0]:%Y-%m-%d} to {bars.index[-1]:%Y-%m-%d}); VIX fixed at {args.vix}")  # fmt: skip
+    return ReplayInputs(bars, bars, None, symbol, timeframe)
+
+
 def replay_inputs(args: argparse.Namespace) -> ReplayInputs:
     """Load or generate the replay data and print an honest label of what it is."""
     from tradekit.data import datasets
+
+    if args.data != "synthetic" and args.data not in datasets.DATASETS:
+        return _file_inputs(args)
+    args.symbol = args.symbol or "SPY"
 
     if args.data == "synthetic":
         total = args.history_days + args.days
@@ -89,17 +281,22 @@ def fmt_ts(ns: int) -> str:
 
 def add_data_args(sp: argparse.ArgumentParser) -> None:
     """The data options of a replay (``run``, ``backtest``, ...)."""
-    sp.add_argument("--data", default="synthetic",
-                    help="'synthetic' (default) or a shipped dataset: aapl, goog, ibm, msft, aapl_2019")  # fmt: skip
-    sp.add_argument("--symbol", default="SPY", help="synthetic symbol (SPY, QQQ, SPX, ...)")
-    sp.add_argument("--start", default="2023-02-27", help="first synthetic session of the history")
-    sp.add_argument("--days", type=int, default=5, help="synthetic sessions to replay")
-    sp.add_argument(
-        "--history-days",
-        type=int,
-        default=260,
-        help="synthetic sessions of history before the replay (IV rank)",
-    )
-    sp.add_argument("--seed", type=int, default=3)
-    sp.add_argument("--vix", type=float, default=18.0, help="fixed VIX for real daily data")
-    sp.add_argument("--config", help="AlgorithmConfig JSON file")
+    sp.add_argument("--data", type=data_source, default="synthetic", metavar="SOURCE",
+                    help="'synthetic' (default), a shipped dataset (aapl, goog, ibm, msft, "
+                    "aapl_2019) or your own bars file (path/to/bars.csv or .parquet)")  # fmt: skip
+    sp.add_argument("--symbol", default=None,
+                    help="symbol of the synthetic series (SPY, QQQ, SPX, ...; default SPY) or "
+                    "of a bars file (default: the file name)")  # fmt: skip
+    sp.add_argument("--start", type=date_arg, default="2023-02-27", metavar="DATE",
+                    help="first synthetic session of the history (default 2023-02-27)")  # fmt: skip
+    sp.add_argument("--days", type=positive_int, default=5, metavar="N",
+                    help="synthetic sessions to replay, >= 1 (default 5)")  # fmt: skip
+    sp.add_argument("--history-days", type=nonneg_int, default=260, metavar="N",
+                    help="synthetic sessions of history before the replay, for IV rank "
+                    "(default 260)")  # fmt: skip
+    sp.add_argument("--seed", type=nonneg_int, default=3, metavar="N",
+                    help="seed of the synthetic bars, VIX and option chains (default 3)")  # fmt: skip
+    sp.add_argument("--vix", type=positive_float, default=18.0, metavar="LEVEL",
+                    help="fixed VIX level for real daily data or a bars file, > 0 (default 18)")  # fmt: skip
+    sp.add_argument("--config", type=existing_file, metavar="FILE",
+                    help="AlgorithmConfig JSON file (default: the built-in configuration)")  # fmt: skip

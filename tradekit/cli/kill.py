@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tradekit.cli._common import DEFAULT_KILL_FLAG
+from tradekit.cli._common import add_kill_flag_arg
 
 __all__ = ["cmd_kill", "register"]
 
@@ -19,6 +19,7 @@ def cmd_kill(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kill = sub.add_parser("kill", help="trip the kill switch of a running trader")
-    kill.add_argument("--reason", default="manual kill from the command line")
-    kill.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    kill.add_argument("--reason", default="manual kill from the command line",
+                      help="why the trader is halted, recorded with the halt (default: %(default)s)")  # fmt: skip
+    add_kill_flag_arg(kill, "the running trader polls every bar")
     kill.set_defaults(func=cmd_kill)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tradekit.cli._common import DEFAULT_DB, DEFAULT_KILL_FLAG
+from tradekit.cli._common import add_db_arg, add_kill_flag_arg
 from tradekit.errors import StoreLockedError
 
 __all__ = ["cmd_status", "register"]
@@ -41,6 +41,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st = sub.add_parser("status", help="trader state from the database (read-only)")
-    st.add_argument("--db", default=str(DEFAULT_DB))
-    st.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    add_db_arg(st, "to read (read-only)")
+    add_kill_flag_arg(st, "to report on")
     st.set_defaults(func=cmd_status)

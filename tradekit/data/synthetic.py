@@ -4,7 +4,10 @@ The generator powers the demo and the large benchmarks, because no permissively 
 intraday data exists offline. Its output is **labelled synthetic** (``attrs["synthetic"] =
 True``, ``attrs["label"]``) so it can never be mistaken for market data.
 
-Model (per symbol, all draws from ``np.random.default_rng(seed)`` in a fixed order):
+Model (per symbol; every random quantity has its own stream ``default_rng((seed, k))``, drawn
+as one row per session of the longest session's bar count, so the bars of a session depend on
+the seed, the start and that session and the ones before it, never on how many ``days`` are
+asked for: a longer series extends a shorter one, bar for bar):
 
 * **Grid**: the sessions of ``calendar`` (holidays skipped, half days end early); bars every
   ``freq`` from the open, the last bar opening before the close.
@@ -149,18 +152,44 @@ def _regimes(rng: np.random.Generator, n: int) -> IntArray:
     return out
 
 
-def _draw(
-    rng: np.random.Generator, n_sessions: int, n_bars: int, bars_per_session: float
-) -> _Shocks:
-    regime = _regimes(rng, n_sessions)
-    day_noise = rng.standard_normal(n_sessions)
-    gap_z = rng.standard_normal(n_sessions)
-    z = rng.standard_normal(n_bars)
-    jump_hit = rng.random(n_bars) < _JUMP_P_PER_SESSION / bars_per_session
-    jump = np.where(jump_hit, rng.uniform(6.0, 10.0, n_bars) * rng.choice([-1.0, 1.0], n_bars), 0.0)
-    wick = np.abs(rng.standard_normal((2, n_bars)))
-    vol_noise = rng.standard_normal(n_bars)
-    return _Shocks(regime, day_noise, gap_z, z, jump, wick[0], wick[1], vol_noise)
+def _draw(seed: Any, g: _Grid) -> _Shocks:
+    """Every shock of the grid ``g``, prefix-stable in the number of sessions.
+
+    Each quantity comes from its own generator ``default_rng((*seed, k))``; per-bar ones are
+    drawn as a ``(sessions, bars of a full session)`` block in row order and the bars a
+    session has are picked from its row, so session ``d`` always reads the same numbers.
+    """
+    key = tuple(np.atleast_1d(seed).tolist())
+    n_sessions = len(g.first)
+    width = -(-390 // g.step_min)  # bars of a full 6.5-hour session
+
+    def stream(k: int) -> np.random.Generator:
+        return np.random.default_rng((*key, 0x5E55, k))
+
+    k_bar = np.arange(g.session.shape[0], dtype=np.int64) - g.first[g.session]
+    pick = g.session * width + k_bar
+
+    def per_bar(k: int, draw: str) -> FloatArray:
+        rng = stream(k)
+        block = (
+            rng.standard_normal(n_sessions * width)
+            if draw == "normal"
+            else rng.random(n_sessions * width)
+        )
+        return block[pick]
+
+    regime = _regimes(stream(0), n_sessions)
+    day_noise = stream(1).standard_normal(n_sessions)
+    gap_z = stream(2).standard_normal(n_sessions)
+    z = per_bar(3, "normal")
+    jump_hit = per_bar(4, "uniform") < _JUMP_P_PER_SESSION / (390.0 / g.step_min)
+    size = 6.0 + 4.0 * per_bar(5, "uniform")
+    sign = np.where(per_bar(6, "uniform") < 0.5, -1.0, 1.0)
+    jump = np.where(jump_hit, size * sign, 0.0)
+    wick_hi = np.abs(per_bar(7, "normal"))
+    wick_lo = np.abs(per_bar(8, "normal"))
+    vol_noise = per_bar(9, "normal")
+    return _Shocks(regime, day_noise, gap_z, z, jump, wick_hi, wick_lo, vol_noise)
 
 
 def _vol_ann(profile: SymbolProfile, sh: _Shocks) -> FloatArray:
@@ -247,7 +276,8 @@ def synthetic_intraday(
     start, days:
         First session on or after ``start``; number of sessions (≈ 390 one-minute bars each).
     seed:
-        Everything is a function of the seed (``np.random.default_rng(seed)``).
+        Everything is a function of the seed. Prefix-stable: the bars of a session depend
+        on (seed, symbol, start, that session and the earlier ones), never on ``days``.
     freq:
         Bar length, a whole number of minutes (``"1min"``, ``"5min"``...).
     start_price:
@@ -272,8 +302,7 @@ def synthetic_intraday(
     cal = calendar if isinstance(calendar, MarketCalendar) else get_calendar(calendar)
     profile = _profile(symbol, start_price)
     g = _grid(cal, start, days, _step_minutes(freq))
-    rng = np.random.default_rng(seed)
-    sh = _draw(rng, len(g.first), g.ts.shape[0], 390.0 / g.step_min)
+    sh = _draw(seed, g)
     df = _build(symbol, profile, g, sh)
     params = {"symbol": symbol, "start": str(start), "days": days, "seed": seed, "freq": freq,
               "start_price": start_price, "calendar": cal.name}  # fmt: skip
@@ -358,8 +387,8 @@ def synthetic_pair(
         raise ConfigError(f"correlation must be in [-1, 1], got {correlation}")
     cal = calendar if isinstance(calendar, MarketCalendar) else get_calendar(calendar)
     g = _grid(cal, start, days, _step_minutes(freq))
-    a = _draw(np.random.default_rng(seed), len(g.first), g.ts.shape[0], 390.0 / g.step_min)
-    b_own = _draw(np.random.default_rng((seed, 2)), len(g.first), g.ts.shape[0], 390.0 / g.step_min)
+    a = _draw(seed, g)
+    b_own = _draw((seed, 2), g)
     s = np.sqrt(1.0 - correlation**2)
     b = _Shocks(
         a.regime, a.day_noise, correlation * a.gap_z + s * b_own.gap_z,

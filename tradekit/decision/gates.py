@@ -36,6 +36,8 @@ __all__ = [
     "ScoreModeGate",
     "SessionVolatilityGate",
     "SignalIntegrityGate",
+    "TradingStateGate",
+    "TradingStateView",
 ]
 
 
@@ -343,3 +345,43 @@ class DailyLimitsGate:
                 f"{n} trades today; no cooldown",
             ),
         )
+
+
+class TradingStateView(Protocol):
+    """What :class:`TradingStateGate` reads (the risk engine offers both)."""
+
+    @property
+    def trading_state(self) -> object:
+        """``TradingState`` (its ``.value`` is ``ACTIVE``, ``REDUCING`` or ``HALTED``)."""
+        ...
+
+    @property
+    def state_reason(self) -> str:
+        """Why the trader is in that state."""
+        ...
+
+
+@dataclass(slots=True)
+class TradingStateGate:
+    """The trader's own state: no entry is decided while it is HALTED.
+
+    Without it a halted trader decided ENTER and the risk engine refused each order
+    afterwards; with it the decision itself says that the halt blocked it (``block_reason``
+    ``trading_state: trading HALTED (...)``), and every other gate is still recorded.
+    """
+
+    source: TradingStateView
+    name: str = "trading_state"
+    _ok: GateResult = field(
+        default_factory=lambda: GateResult("trading_state", True, None, None, "trading ACTIVE"),
+        init=False,
+        repr=False,
+    )
+
+    def evaluate(self, ctx: GateContext) -> GateResult:
+        state = getattr(self.source.trading_state, "value", str(self.source.trading_state))
+        if state != "HALTED":
+            return self._ok
+        why = self.source.state_reason
+        return GateResult(self.name, False, None, None, f"trading HALTED ({why})" if why else
+                          "trading HALTED")  # fmt: skip

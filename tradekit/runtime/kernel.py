@@ -49,6 +49,7 @@ from tradekit.data.calendar import get_calendar
 from tradekit.decision.base import MarketView, OptionsMarketView
 from tradekit.decision.engine import DecisionEngine
 from tradekit.decision.exit_rules import stock_exit_plan
+from tradekit.decision.gates import TradingStateGate
 from tradekit.decision.options_engine import OptionsDecisionEngine
 from tradekit.execution.base import QuoteSource
 from tradekit.execution.broker import PaperBroker
@@ -138,15 +139,17 @@ class Engine:
             flag_path=kill_flag_path,
         )
         self.decider: DecisionEngine | OptionsDecisionEngine
+        # a decision taken while HALTED says so (gate trading_state), not ENTER-then-refused
+        halt_gate = (TradingStateGate(self.risk),)
         if config.options.enabled and quotes is not None and isinstance(market, OptionsMarketView):
             self.decider = OptionsDecisionEngine(
                 config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus,
-                record_entries=False,
+                record_entries=False, extra_gates=halt_gate,
             )  # fmt: skip
         else:
             self.decider = DecisionEngine(
                 config, account=self.ledger, market=market, calendar=self.calendar, bus=self.bus,
-                record_entries=False,
+                record_entries=False, extra_gates=halt_gate,
             )  # fmt: skip
         self.trades_options = isinstance(self.decider, OptionsDecisionEngine)
         self._intraday = timeframe_ns(config.timeframe) < NS_PER_DAY

@@ -80,12 +80,37 @@ def _resolve(path: str | os.PathLike[str] | None) -> str:
     return str(path)
 
 
-def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
-    memory = path == ":memory:"
-    if not memory and read_only and not Path(path).exists():
+#: Bytes 8..12 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_path(path: str, read_only: bool) -> None:
+    """Refuse what is not a DuckDB file before DuckDB guesses (it reads a CSV path as
+    an in-memory database); create the file's folder only when that folder's parent exists
+    (never a chain of folders)."""
+    file = Path(path)
+    if file.is_dir():
+        raise StoreError(f"{path!r} is a folder, not a database file")
+    if file.exists():
+        with file.open("rb") as fh:
+            head = fh.read(12)
+        if len(head) >= 12 and head[8:12] != _DUCKDB_MAGIC:
+            raise StoreError(f"{path!r} is not a DuckDB database file")
+        return
+    if read_only:
         raise StoreError(f"no database at {path!r} to open read-only")
-    if not memory and not read_only:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    parent = file.parent
+    if not parent.is_dir():
+        if not parent.parent.is_dir():
+            raise StoreError(
+                f"cannot create database {path!r}: folder {str(parent)!r} does not exist"
+            )
+        parent.mkdir()
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path != ":memory:":
+        _check_path(path, read_only)
     try:
         return duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradekit.data.calendar import get_calendar
 from tradekit.data.schema import validate_bars
@@ -141,3 +143,40 @@ class TestPair:
     def test_bad_correlation(self) -> None:
         with pytest.raises(ConfigError):
             synthetic_pair(correlation=1.5)
+
+
+class TestPrefixStable:
+    """Issue #13, point 7: a seeded series never depends on how many days are asked for.
+
+    Before the fix every draw came from one generator in one order, so ``days=261`` and
+    ``days=265`` differed from the very first bar.
+    """
+
+    @settings(max_examples=12, deadline=None)
+    @given(
+        short=st.integers(1, 8),
+        extra=st.integers(1, 6),
+        seed=st.integers(0, 2**16),
+        freq=st.sampled_from(["1min", "5min", "30min"]),
+    )
+    def test_a_longer_series_extends_a_shorter_one(
+        self, short: int, extra: int, seed: int, freq: str
+    ) -> None:
+        start = "2024-11-25"  # Thanksgiving week: a holiday and a half day inside the span
+        a = synthetic_intraday("SPY", start=start, days=short, seed=seed, freq=freq)
+        b = synthetic_intraday("SPY", start=start, days=short + extra, seed=seed, freq=freq)
+        pd.testing.assert_frame_equal(b.iloc[: len(a)], a)
+        va = synthetic_vix(a, per="bar")
+        vb = synthetic_vix(b, per="bar")
+        pd.testing.assert_series_equal(vb.iloc[: len(va)], va)
+
+    def test_the_issue_example(self) -> None:
+        one = synthetic_intraday("SPY", start="2024-03-11", days=1, seed=3)
+        five = synthetic_intraday("SPY", start="2024-03-11", days=5, seed=3)
+        assert one["close"].iloc[-1] == five["close"].iloc[len(one) - 1]
+
+    def test_pair_is_prefix_stable_too(self) -> None:
+        a = synthetic_pair(("SPY", "QQQ"), start="2024-03-11", days=2, seed=5)
+        b = synthetic_pair(("SPY", "QQQ"), start="2024-03-11", days=4, seed=5)
+        for sym in ("SPY", "QQQ"):
+            pd.testing.assert_frame_equal(b[sym].iloc[: len(a[sym])], a[sym])

@@ -80,15 +80,41 @@ def test_an_entry_refused_by_risk_is_no_trade_for_gate_7() -> None:
     eng = Engine(CFG, clock=SimClock(), market=lambda ts: 18.0)
     items = session(60)
     feed(eng, items[:40])
-    eng.risk.halt("test: refuse everything")
+    eng.flatten()  # the replay may hold a position; the setups below need the room
+    feed(eng, items[40:41])
+    items = items[1:]  # keep the indices below: items[39] is now the last bar fed
+    eng.risk.set_trading_state(TradingState.REDUCING, "test: refuse new risk")
+    before = eng.decider.entries.trades_on_day_of(items[39].ts_ns)  # the replay's own entries
     first = eng._decide(_setup(1, items[39]))
-    assert first.action is DecisionAction.ENTER
+    assert first.action is DecisionAction.ENTER, first.block_reason
     assert eng.counts["risk_denied"] == 1
-    assert eng.decider.entries.trades_on_day_of(items[39].ts_ns) == 0
+    assert eng.decider.entries.trades_on_day_of(items[39].ts_ns) == before
     eng.risk.reset("test", "accept again")
     feed(eng, items[40:41])
     second = eng._decide(_setup(2, items[40]))
     assert second.action is DecisionAction.ENTER, second.block_reason  # no symbol cooldown
-    assert eng.decider.entries.trades_on_day_of(items[40].ts_ns) == 1
+    assert eng.decider.entries.trades_on_day_of(items[40].ts_ns) == before + 1
     third = eng._decide(_setup(3, items[40]))  # the sent one does start the cooldown
     assert third.block_reason is not None and "cooldown" in third.block_reason
+
+
+def test_a_decision_taken_while_halted_says_so() -> None:
+    """Issue #13, point 11: while HALTED the engine decided ENTER and risk refused every order
+    afterwards; now the decision is a SKIP blocked by the halt, with the reason."""
+    eng = Engine(CFG, clock=SimClock(), market=lambda ts: 18.0)
+    items = session(60)
+    feed(eng, items[:40])
+    eng.flatten()
+    feed(eng, items[40:41])
+    eng.kill("operator test")
+    d = eng._decide(_setup(1, items[40]))
+    assert d.action is DecisionAction.SKIP
+    halt = [g for g in d.gates if g.name == "trading_state"]
+    assert halt and not halt[0].passed and "HALTED" in halt[0].reason
+    assert "operator test" in halt[0].reason
+    assert eng.counts["risk_denied"] == 0 and not [
+        o for o in eng.broker.orders() if o.decision_id == d.id
+    ]
+    eng.risk.reset("test", "accept again")
+    again = eng._decide(_setup(2, items[40]))
+    assert all(g.passed for g in again.gates if g.name == "trading_state")
