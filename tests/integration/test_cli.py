@@ -16,7 +16,7 @@ from tradekit.store import Store
 def run_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     tmp = tmp_path_factory.mktemp("run")
     db, flag = tmp / "tk.duckdb", tmp / "KILL"
-    args = ["run", "--days", "2", "--history-days", "30", "--every", "390"]
+    args = ["run", "--days", "2", "--history-days", "30"]
     code = main([*args, "--db", str(db), "--kill-flag", str(flag)])
     assert code == 0
     return db, flag, "ok"
@@ -68,7 +68,18 @@ def test_kill_from_another_process_halts_the_next_run(
     assert "state HALTED" in capsys.readouterr().out
 
 
-def test_backtest_real_daily(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["backtest", "--data", "ibm"]) == 0
+def test_backtest_real_daily(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "bt.duckdb"
+    assert main(["backtest", "--data", "ibm", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "REAL daily bars IBM" in out and "final_equity" in out
+    # issue #13, point 3: the printed run id is a backtest_runs row, with its records
+    run_id = next(ln.split(":", 1)[1].strip() for ln in out.splitlines() if "run_id:" in ln)
+    with Store.open(str(db), read_only=True) as store:
+        run = store.query("SELECT * FROM backtest_runs WHERE run_id = ?", [run_id])
+        assert len(run) == 1 and run["status"].iloc[0] == "done"
+        assert run["config_id"].iloc[0] and "IBM" in run["data_label"].iloc[0]
+        assert "final_equity" in run["results"].iloc[0]
+        n = store.query("SELECT count(*) AS n FROM auto_decisions WHERE run_id = ?", [run_id])
+        assert n["n"].iloc[0] > 0
+        assert len(store.query("SELECT * FROM event_calendar WHERE kind = 'OPEX'")) > 0

@@ -147,7 +147,7 @@ def db_path(text: str) -> str:
     if path.exists():
         with path.open("rb") as fh:
             head = fh.read(12)
-        if len(head) >= 12 and head[8:12] != _DUCKDB_MAGIC:
+        if head and head[8:12] != _DUCKDB_MAGIC:  # an empty file DuckDB initialises
             raise argparse.ArgumentTypeError(f"{text} exists and is not a DuckDB database file")
         return text
     if path.suffix.lower() in (".csv", ".parquet", ".json", ".txt"):
@@ -185,10 +185,20 @@ def add_kill_flag_arg(sp: argparse.ArgumentParser, what: str) -> None:
 
 
 def load_config(path: str | None, **overrides: Any) -> AlgorithmConfig:
+    """The config of ``path`` (or the default) with the replay's ``symbols`` / ``timeframe``.
+
+    When those overrides change the parameters, the name says so (``default@SPY-1min``):
+    ``algorithm_configs`` keeps one parameter set per ``(name, version)``, so one database
+    can hold runs on several symbols without a version clash.
+    """
     base = AlgorithmConfig.from_json(Path(path).read_text()) if path else AlgorithmConfig()
     data = base.model_dump(mode="json")
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return AlgorithmConfig.parse(data)
+    cfg = AlgorithmConfig.parse(data)
+    if cfg.content_hash != base.content_hash:
+        data["name"] = f"{base.name}@{'+'.join(cfg.symbols)}-{cfg.timeframe}"
+        cfg = AlgorithmConfig.parse(data)
+    return cfg
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,7 @@ class ReplayInputs:
     vix: pd.Series | None
     symbol: str
     timeframe: str
+    label: str = ""
 
 
 def _infer_timeframe(bars: pd.DataFrame) -> str:
@@ -230,7 +241,7 @@ def _file_inputs(args: argparse.Namespace) -> ReplayInputs:
     timeframe = _infer_timeframe(bars)
     print(f"data: bars from {path} ({len(bars):,} {timeframe} bars of {symbol}, "
           f"{bars.index[0]:%Y-%m-%d} to {bars.index[-1]:%Y-%m-%d}); VIX fixed at {args.vix}")  # fmt: skip
-    return ReplayInputs(bars, bars, None, symbol, timeframe)
+    return ReplayInputs(bars, bars, None, symbol, timeframe, f"file {path}")
 
 
 def replay_inputs(args: argparse.Namespace) -> ReplayInputs:
@@ -253,13 +264,14 @@ def replay_inputs(args: argparse.Namespace) -> ReplayInputs:
               f"({args.days} sessions from {first:%Y-%m-%d}) after {args.history_days} sessions "
               f"of history, seed {args.seed}; synthetic VIX and synthetic option chains "
               "(not market data)")  # fmt: skip
-        return ReplayInputs(bars, history, vix, args.symbol, "1min")
+        label = f"SYNTHETIC {args.symbol} 1min seed {args.seed}, {args.days} sessions from {first:%Y-%m-%d}"
+        return ReplayInputs(bars, history, vix, args.symbol, "1min", label)
     bars = datasets.load(args.data)
     symbol = args.data.split("_")[0].upper()
     info = datasets.info(args.data)
     print(f"data: REAL daily bars {symbol} from {info.get('source', 'shipped sample')} "
           f"({len(bars):,} bars); VIX fixed at {args.vix} (no VIX history ships)")  # fmt: skip
-    return ReplayInputs(bars, bars, None, symbol, "1D")
+    return ReplayInputs(bars, bars, None, symbol, "1D", f"REAL {symbol} daily ({args.data})")
 
 
 def market_for(inp: ReplayInputs, args: argparse.Namespace) -> tuple[Any, Any]:
@@ -294,8 +306,8 @@ def add_data_args(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--history-days", type=nonneg_int, default=260, metavar="N",
                     help="synthetic sessions of history before the replay, for IV rank "
                     "(default 260)")  # fmt: skip
-    sp.add_argument("--seed", type=nonneg_int, default=3, metavar="N",
-                    help="seed of the synthetic bars, VIX and option chains (default 3)")  # fmt: skip
+    sp.add_argument("--seed", type=nonneg_int, default=11, metavar="N",
+                    help="seed of the synthetic bars, VIX and option chains (default 11)")  # fmt: skip
     sp.add_argument("--vix", type=positive_float, default=18.0, metavar="LEVEL",
                     help="fixed VIX level for real daily data or a bars file, > 0 (default 18)")  # fmt: skip
     sp.add_argument("--config", type=existing_file, metavar="FILE",

@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 from tradekit.cli._common import (
-    DEFAULT_DB,
-    DEFAULT_KILL_FLAG,
     add_data_args,
-    fmt_ts,
+    add_db_arg,
+    add_kill_flag_arg,
     load_config,
     market_for,
+    positive_float,
+    prepare_db_folder,
     replay_inputs,
 )
+from tradekit.cli._printer import RunPrinter, Verbosity, configure_logging
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import SimClock
 from tradekit.errors import StoreLockedError
@@ -25,52 +25,23 @@ from tradekit.errors import StoreLockedError
 __all__ = ["cmd_run", "register"]
 
 
-class _Printer:
-    """Prints one summary line every ``every`` bars (the live summary of ``tradekit run``)."""
-
-    def __init__(self, engine: Any, every: int) -> None:
-        self.engine, self.every, self.n = engine, max(1, every), 0
-        self.t0 = time.perf_counter()
-
-    def __call__(self, outcome: Any) -> None:
-        self.n += 1
-        for d in outcome.decisions:
-            legs = " ".join(
-                f"{leg.ratio:+d}x{leg.contract.symbol.replace(' ', '')}" for leg in d.legs
-            )
-            what = (
-                f"{d.strategy} {legs}"
-                if legs
-                else f"{'BUY' if d.direction > 0 else 'SELL'} {d.quantity:g}"
-            )
-            why = "" if d.action.value != "SKIP" else f" ({d.block_reason})"
-            print(
-                f"  {fmt_ts(outcome.bar.close_ts_ns)}  decision {d.action.value:<5} {d.symbol} {what}{why}"
-            )
-        if self.n % self.every == 0:
-            self.line(outcome.bar)
-
-    def line(self, bar: Any) -> None:
-        e, s = self.engine, self.engine.ledger.summary()
-        c = e.counts
-        print(f"{fmt_ts(bar.close_ts_ns)} | {bar.symbol} {bar.close:,.2f} | signals {c['signals']:,} "
-              f"setups {c['setups']:,} entries {c['decisions.enter']:,} fills {c['fills']:,} | "
-              f"equity {s.equity:,.2f} day P&L {s.day_pnl:+,.2f} | positions {s.open_positions} | "
-              f"{e.risk.trading_state.value} | {self.n / (time.perf_counter() - self.t0):,.0f} bars/s")  # fmt: skip
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from tradekit.data.feeds import ReplayFeed
     from tradekit.runtime.kernel import Engine
     from tradekit.runtime.live import LiveRunner
+    from tradekit.runtime.recording import record_event_calendar
+    from tradekit.runtime.warmup import warm_kernels
     from tradekit.store import Store, StoreSubscriber
+
+    verbosity: Verbosity = "quiet" if args.quiet else ("verbose" if args.verbose else "summary")
+    configure_logging(verbosity)
 
     inp = replay_inputs(args)
     bars, symbol, timeframe = inp.bars, inp.symbol, inp.timeframe
     cfg = load_config(args.config, symbols=[symbol], timeframe=timeframe)
     market, quotes = market_for(inp, args)
     db = Path(args.db)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    prepare_db_folder(args.db)
     try:
         store = Store.open(str(db))
     except StoreLockedError as exc:
@@ -82,7 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     config_id = store.save_config(cfg)
     # flushes on wall time: how stale the database may be is a question of real seconds
     sub = StoreSubscriber(store, bus, config_hash=cfg.content_hash, algorithm_version=cfg.version)
-    printer = _Printer(engine, args.every)
+    record_event_calendar(store, engine, bars)
+    # compile / load the numba kernels now, so the first decision's latency is the decision's
+    warm_kernels(progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
+    printer = RunPrinter(engine, verbosity)
     feed = ReplayFeed(bars, speed=args.speed, clock=clock, symbol=symbol, timeframe=timeframe)
     print(f"config {cfg.name} v{cfg.version} ({config_id}); mode {cfg.decision.mode.value}; "
           f"database {db}; kill with `tradekit kill` (flag {args.kill_flag})")  # fmt: skip
@@ -97,26 +71,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("interrupted")
     finally:
-        last = feed.latest(symbol)
-        if last is not None:
-            printer.line(last)
         sub.close()
         store.close()
-    s = engine.ledger.summary()
-    print(f"done: {engine.counts['bars']:,} bars, {engine.counts['signals']:,} signals, "
-          f"{engine.counts['setups']:,} setups, {engine.counts['decisions.enter']:,} entries, "
-          f"{engine.counts['fills']:,} fills, {len(engine.ledger.closed_trades)} closed trades; "
-          f"equity {s.equity:,.2f} ({s.equity / cfg.execution.initial_cash - 1:+.2%}); "
-          f"state {engine.risk.trading_state.value}; written to {db}")  # fmt: skip
+    printer.close(initial_cash=cfg.execution.initial_cash, where=str(db))
     return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser("run", help="paper auto-trader on replayed data (make run)")
     add_data_args(run)
-    run.add_argument("--speed", type=float, default=None,
-                     help="x real time (e.g. 600); default: as fast as possible")  # fmt: skip
-    run.add_argument("--every", type=int, default=390, help="summary line every N bars")
-    run.add_argument("--db", default=str(DEFAULT_DB))
-    run.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    run.add_argument("--speed", type=positive_float, default=None, metavar="X",
+                     help="replay at X times real time, > 0 (e.g. 600); default: as fast as "
+                     "possible")  # fmt: skip
+    talk = run.add_mutually_exclusive_group()
+    talk.add_argument("--verbose", action="store_true",
+                      help="also print one line per decision (ENTER, SKIP with its reason)")  # fmt: skip
+    talk.add_argument("--quiet", action="store_true",
+                      help="print only the closing summary (no session lines)")  # fmt: skip
+    add_db_arg(run, "every record is written to")
+    add_kill_flag_arg(run, "polled every bar: `tradekit kill` writes it")
     run.set_defaults(func=cmd_run)

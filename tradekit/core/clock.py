@@ -10,7 +10,15 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["NS_PER_DAY", "NS_PER_MINUTE", "NS_PER_SECOND", "Clock", "SimClock", "WallClock"]
+__all__ = [
+    "NS_PER_DAY",
+    "NS_PER_MINUTE",
+    "NS_PER_SECOND",
+    "Clock",
+    "SimClock",
+    "WallClock",
+    "event_time_ns",
+]
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
@@ -75,3 +83,11 @@ class WallClock:
 
     def __repr__(self) -> str:
         return "WallClock()"
+
+
+def event_time_ns(clock: Clock) -> int:
+    """The time to stamp an event with: ``clock.now_ns()``, or the wall clock while a
+    :class:`SimClock` has not been set yet (before the first bar it stands at 0, and an event
+    stamped 1970-01-01 tells nothing)."""
+    now = clock.now_ns()
+    return now if now > 0 else time.time_ns()

@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo
 
 from tradekit.config import AlgorithmConfig, HardLimits
 from tradekit.core.bus import EventBus
-from tradekit.core.clock import NS_PER_MINUTE, Clock
+from tradekit.core.clock import NS_PER_MINUTE, Clock, event_time_ns
 from tradekit.core.enums import Side, TradingState
 from tradekit.core.events import Bar, StateChange
 from tradekit.core.records import fast_record
@@ -274,7 +274,7 @@ class RiskEngine:
             "state": self._state.value,
             "reason": self._reason,
             "by": by,
-            "ts_ns": self.clock.now_ns(),
+            "ts_ns": event_time_ns(self.clock),
         }
         self.store.set_state(STATE_KEY, value)
 
@@ -292,7 +292,8 @@ class RiskEngine:
         log.warning("risk state %s -> %s by %s: %s", old.value, new.value, by, reason)
         if self.bus is not None:
             self.bus.publish(
-                "risk.state", StateChange(self.clock.now_ns(), "risk", old.value, new.value, reason)
+                "risk.state",
+                StateChange(event_time_ns(self.clock), "risk", old.value, new.value, reason),
             )
 
     def set_trading_state(self, state: TradingState, reason: str, *, by: str = "system") -> None:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from tradekit.core.clock import event_time_ns
 from tradekit.core.enums import AlertLevel, TradingState
 from tradekit.core.events import Alert
 from tradekit.core.ids import make_id
@@ -101,7 +102,7 @@ class KillSwitch:
         bus = self.risk.bus
         if bus is None:
             return
-        now = self.risk.clock.now_ns()
+        now = event_time_ns(self.risk.clock)
         bus.publish(
             "alerts.risk",
             Alert(

@@ -29,6 +29,7 @@ import time
 from collections.abc import AsyncIterable, Callable
 from enum import StrEnum
 
+from tradekit.core.clock import event_time_ns
 from tradekit.core.enums import AlertLevel
 from tradekit.core.events import Alert, Bar, StateChange
 from tradekit.core.ids import make_id
@@ -162,7 +163,7 @@ class LiveRunner:
         self.last_latency_us = (time.perf_counter_ns() - t0) / 1000.0
 
     def _alert(self, message: str, bar: Bar) -> None:
-        now = self.engine.clock.now_ns()
+        now = event_time_ns(self.engine.clock)
         self.engine.bus.publish(
             "alerts.runner",
             Alert(make_id("alert", "runner", now, message), now, AlertLevel.CRITICAL, "runner",
@@ -173,5 +174,5 @@ class LiveRunner:
         old, self.state = self.state, new
         self.engine.bus.publish(
             "state.runner",
-            StateChange(self.engine.clock.now_ns(), "runner", old.value, new.value, reason),
+            StateChange(event_time_ns(self.engine.clock), "runner", old.value, new.value, reason),
         )

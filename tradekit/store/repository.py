@@ -94,7 +94,7 @@ def _check_path(path: str, read_only: bool) -> None:
     if file.exists():
         with file.open("rb") as fh:
             head = fh.read(12)
-        if len(head) >= 12 and head[8:12] != _DUCKDB_MAGIC:
+        if head and head[8:12] != _DUCKDB_MAGIC:  # an empty file DuckDB initialises
             raise StoreError(f"{path!r} is not a DuckDB database file")
         return
     if read_only:

@@ -109,10 +109,12 @@ class StoreRuns(ABC):
         params: Mapping[str, Any] | None = None,
         *,
         run_id: str | None = None,
+        data_label: str | None = None,
     ) -> str:
         """Register a ``pending`` run (queued, not started); returns its ``run_id``.
 
-        The default ``run_id`` is derived from the config id, the params and the clock.
+        The default ``run_id`` is derived from the config id, the params and the clock;
+        ``data_label`` says what the bars are (``"aapl"``, ``"SYNTHETIC SPY ..."``, a path).
         """
         now = self._clock.now_ns()
         params_json = dumps_json(jsonable(dict(params or {})))
@@ -120,9 +122,9 @@ class StoreRuns(ABC):
         if self._fetch("SELECT 1 FROM backtest_runs WHERE run_id = ?", [rid]):
             raise StoreError(f"backtest run {rid!r} already exists")
         self._exec(
-            "INSERT INTO backtest_runs (run_id, config_id, status, params, created_at) "
-            "VALUES (?, ?, 'pending', ?, make_timestamp_ns(?))",
-            [rid, config_id, params_json, now],
+            "INSERT INTO backtest_runs (run_id, config_id, status, params, created_at, "
+            "data_label) VALUES (?, ?, 'pending', ?, make_timestamp_ns(?), ?)",
+            [rid, config_id, params_json, now, data_label],
         )
         return rid
 
@@ -132,12 +134,15 @@ class StoreRuns(ABC):
         params: Mapping[str, Any] | None = None,
         *,
         run_id: str | None = None,
+        data_label: str | None = None,
     ) -> str:
         """Mark a run ``running`` (creating it if ``run_id`` is new or not given); returns it."""
         if run_id is None or not self._fetch(
             "SELECT 1 FROM backtest_runs WHERE run_id = ?", [run_id]
         ):
-            run_id = self.create_backtest_run(config_id, params, run_id=run_id)
+            run_id = self.create_backtest_run(
+                config_id, params, run_id=run_id, data_label=data_label
+            )
         self._transition(run_id, "running", "started_at = make_timestamp_ns(?)", [])
         return run_id
 
