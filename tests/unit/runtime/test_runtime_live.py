@@ -99,3 +99,16 @@ async def test_repeated_failures_trip_the_kill_switch_and_stop() -> None:
     assert eng.risk.trading_state is TradingState.HALTED
     assert runner.errors == 4 and runner.bars == 5
     assert any(a.source == "killswitch" for a in got)
+
+
+async def test_runner_state_events_carry_a_real_time() -> None:
+    """Issue #13, point 6: the first ``state.runner`` event (before any bar, SimClock at 0)
+    was stamped 1970-01-01."""
+    eng = engine()
+    seen: list[int] = []
+    eng.bus.subscribe("state.*", lambda t, e: seen.append(e.ts_ns))
+    runner = LiveRunner(eng, FakeFeed(bars(5)))
+    runner.start()
+    await runner.wait()
+    year_2000 = 946_684_800_000_000_000
+    assert len(seen) >= 2 and min(seen) > year_2000
