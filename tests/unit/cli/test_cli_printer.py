@@ -38,7 +38,7 @@ def runs() -> dict[str, tuple[Engine, list[str]]]:
 
 
 def test_default_is_one_line_per_session_and_one_closing_summary(runs: dict) -> None:
-    eng, lines = runs["summary"]
+    _, lines = runs["summary"]
     sessions = [ln for ln in lines if ln.startswith("2024-03-0")]
     assert [ln[:10] for ln in sessions] == ["2024-03-04", "2024-03-05"]
     assert sum(ln.startswith("done:") for ln in lines) == 1
