@@ -11,10 +11,12 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
-def test_readme_opens_with_the_two_commands() -> None:
+def test_readme_opens_with_a_title_a_description_and_the_two_commands() -> None:
     lines = [ln for ln in README.read_text().splitlines() if ln.strip()]
-    assert lines[0] == "```bash"
-    assert lines[1].startswith("make run") and lines[2].startswith("make test")
+    assert lines[0].startswith("# ") and len(lines[0]) > 2  # the title
+    assert not lines[1].startswith(("#", "```")) and len(lines[1]) > 20  # one description line
+    assert lines[2] == "```bash"
+    assert lines[3].startswith("make run") and lines[4].startswith("make test")
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
