@@ -63,7 +63,7 @@ def _float(text: str) -> float:
 
 
 def positive_int(text: str) -> int:
-    """A whole number >= 1 (``--days``, ``--every``)."""
+    """A whole number >= 1 (``--days``)."""
     n = _int(text)
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")

@@ -35,16 +35,28 @@ __all__ = ["RunPrinter", "Verbosity", "configure_logging", "count_lines", "named
 Verbosity = Literal["quiet", "summary", "verbose"]
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (a redirected or
+    captured stderr included), not the stream that was current when it was installed."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def configure_logging(verbosity: Verbosity) -> None:
     """Show tradekit's log records on stderr: warnings by default, info with ``verbose``,
-    errors only with ``quiet``."""
+    errors only with ``quiet`` (installs one handler, once)."""
     level = {"quiet": logging.ERROR, "summary": logging.WARNING, "verbose": logging.INFO}
     logger = logging.getLogger("tradekit")
     logger.setLevel(level[verbosity])
-    if not any(getattr(h, "_tradekit_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        handler._tradekit_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
 
 

@@ -115,7 +115,7 @@ def recorded_backtest(
     data, config, kwargs:
         As for :func:`run_backtest` (``market``, ``quotes``...).
     data_label:
-        What the bars are (``"aapl"``, ``"SYNTHETIC SPY 1min seed 3"``, a file path).
+        What the bars are (``"aapl"``, ``"SYNTHETIC SPY 1min seed 11"``, a file path).
     params:
         Extra parameters recorded with the run (days, seed...).
     on_start:
