@@ -137,8 +137,10 @@ def recorded_backtest(
     if on_start is not None:
         on_start(run_id)
     bus = EventBus()
-    sub = StoreSubscriber(store, bus, run_id=run_id, batch_size=5000, flush_interval_s=None,
-                          clock=SimClock(), config_hash=config_id,
+    # a replay needs no per-fill durability (it is rerun, not resumed): everything is
+    # batched, so the records cost a few large transactions instead of two per fill
+    sub = StoreSubscriber(store, bus, run_id=run_id, batch_size=20_000, flush_interval_s=None,
+                          clock=SimClock(), sync_topics=(), config_hash=config_id,
                           algorithm_version=config.version)  # fmt: skip
     try:
         res = run_backtest(data, config, bus=bus, run_id=run_id, keep_engine=True, **kwargs)
