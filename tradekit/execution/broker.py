@@ -631,6 +631,15 @@ class PaperBroker:
             risk = premium * plan.premium_stop_pct
             stop = premium - risk if int(req.side) * req.legs[0].ratio > 0 else premium + risk
             self.ledger.set_risk_per_unit(req.legs[0].contract.symbol, risk, stop)
+        elif plan.premium_stop_pct is not None:
+            # a package (vertical...): its premium stop risks |net| x pct per package unit;
+            # each leg's round trip carries its share by |ratio|, so the legs' risks sum to
+            # the package's (no per-leg price stop exists: initial_stop stays None)
+            risk = abs(m.entry_price) * plan.premium_stop_pct
+            total = sum(abs(leg.ratio) for leg in req.legs)
+            for leg in req.legs:
+                share = risk / total  # per contract of the leg (ratio contracts per unit)
+                self.ledger.set_risk_per_unit(leg.contract.symbol, share)
 
     def _run_monitor(self, bar: Bar, day: dt.date, fills: list[Fill]) -> None:
         for m, ins in self._monitor.exits(bar, day, self._options.mark_net):

@@ -41,6 +41,9 @@ class ClosedTrade:
     ``flatten``...; ``manual`` for an untagged order). ``initial_risk`` is currency
     (multiplier applied); ``mae`` / ``mfe`` are the worst / best open P&L (currency, gross of
     commission, ``mae <= 0 <= mfe``) seen at the position's marks while the trade was open.
+    ``initial_stop`` is the stock stop or a single option's premium stop; a leg of a package
+    (a vertical) has no stop of its own (None) and carries its share of the package's
+    premium risk in ``initial_risk``.
     """
 
     id: str

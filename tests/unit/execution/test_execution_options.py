@@ -221,6 +221,14 @@ class TestPremiumExits:
         assert [f.side for f in fills] == [Side.BUY, Side.SELL]
         assert w.ledger.position_qty(P500.symbol) == 0 == w.ledger.position_qty(P495.symbol)
         assert w.ledger.realized_pnl == pytest.approx((1.50 - (4.10 - 1.40)) * 100)
+        # issue #13, point 1: the legs share the package's premium risk (1.50 x 0.5 x 100)
+        legs_out = w.ledger.closed_trades
+        assert len(legs_out) == 2 and all(tr.initial_stop is None for tr in legs_out)
+        assert sum(tr.initial_risk for tr in legs_out) == pytest.approx(1.50 * 0.5 * 100)
+        assert sum(tr.pnl for tr in legs_out) / sum(tr.initial_risk for tr in legs_out) == (
+            pytest.approx(w.ledger.realized_pnl / 75.0)
+        )
+        assert {tr.exit_reason for tr in legs_out} == {"premium_stop"}
 
 
 class TestWithSyntheticChain:
