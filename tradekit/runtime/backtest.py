@@ -34,6 +34,7 @@ from tradekit.data.feeds import ReplayFeed
 from tradekit.decision.base import MarketView
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.kernel import Engine
+from tradekit.runtime.precomputed import PrecomputedPipeline
 from tradekit.store.convert import field_names, jsonable
 
 __all__ = ["BacktestResult", "EventRecorder", "run_backtest", "summarize"]
@@ -152,6 +153,7 @@ def run_backtest(
     bus: EventBus | None = None,
     run_id: str | None = None,
     keep_engine: bool = False,
+    fast: bool = True,
 ) -> BacktestResult:
     """Replay ``data`` bar by bar through a fresh :class:`Engine`.
 
@@ -169,6 +171,11 @@ def run_backtest(
         Identifier of the run (deterministic from the config hash and data span if None).
     keep_engine:
         Keep the engine on the result (for inspection; it holds the ledger).
+    fast:
+        Compute the signals and setups of the whole replay in one batch pass of the numba
+        kernels before the loop (:class:`~tradekit.runtime.precomputed.PrecomputedPipeline`);
+        every record is identical to the per-bar streaming path (``fast=False``, which is
+        what the live runner does), only faster.
     """
     cfg = config if config is not None else AlgorithmConfig()
     bus = bus if bus is not None else EventBus()
@@ -176,6 +183,14 @@ def run_backtest(
     symbol = cfg.symbols[0] if isinstance(data, pd.DataFrame) else None
     feed = ReplayFeed(data, clock=clock, symbol=symbol, timeframe=cfg.timeframe)
     engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes)
+    if fast:
+        for sym in feed.symbols:
+            arrays = feed.arrays(sym)
+            if arrays[0].shape[0]:
+                pre = PrecomputedPipeline(
+                    cfg, sym, cfg.timeframe, arrays, calendar=engine.calendar.name
+                )
+                engine.use_pipeline(sym, pre)
     rec = EventRecorder(bus)
     eq_ts: list[int] = []
     eq_val: list[float] = []
