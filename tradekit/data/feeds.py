@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tradekit._typing import IntArray
+from tradekit._typing import FloatArray, IntArray
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import Clock, WallClock
 from tradekit.core.enums import AlertLevel
@@ -251,6 +251,21 @@ class ReplayFeed(_Feed):
 
     def __len__(self) -> int:
         return int(self._cols[0].shape[0])
+
+    @property
+    def symbols(self) -> list[str]:
+        """The replayed symbols, in the order they were given."""
+        return list(self._symbols)
+
+    def arrays(
+        self, symbol: str
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """``(ts_ns, open, high, low, close, volume)`` of every bar of ``symbol`` this feed
+        delivers, in delivery order (validated; what a batch precompute of the replay needs)."""
+        k = self._symbols.index(symbol)
+        mask = self._cols[1] == k
+        ts, _, o, h, lo, c, v, _ = (np.ascontiguousarray(col[mask]) for col in self._cols)
+        return ts.astype(np.int64), o, h, lo, c, v
 
     def _bar(self, i: int) -> Bar:
         ts, sym, o, h, lo, c, v, dur = (col[i] for col in self._cols)

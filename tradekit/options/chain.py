@@ -25,6 +25,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -88,17 +89,14 @@ def strike_grid(underlying: str, spot: float, t: float, atm_vol: float) -> Float
 
 
 def _hash_uniform(seed: int, *cols: IntArray) -> FloatArray:
-    """Deterministic uniforms in [0, 1) from integer columns (splitmix64 finaliser)."""
-    h = np.full(len(cols[0]), np.uint64(seed & 0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for c in cols:
-            h ^= c.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6))
-            h ^= h >> np.uint64(30)
-            h *= np.uint64(0xBF58476D1CE4E5B9)
-            h ^= h >> np.uint64(27)
-            h *= np.uint64(0x94D049BB133111EB)
-            h ^= h >> np.uint64(31)
-    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    """Deterministic uniforms in [0, 1) from integer columns (splitmix64 finaliser, in
+    :func:`tradekit.options.nb.hash_uniform_nb`)."""
+    stacked = np.empty((len(cols), len(cols[0])), dtype=np.int64)
+    for j, c in enumerate(cols):
+        stacked[j] = c
+    out = np.empty(len(cols[0]))
+    nb.hash_uniform_nb(np.uint64(seed & 0xFFFFFFFFFFFFFFFF), stacked, out)
+    return out
 
 
 # -------------------------------------------------------------------- pricing of rows
@@ -203,8 +201,16 @@ def _seed(seed: int, underlying: str) -> int:
     return (seed * 1_000_003) ^ zlib.crc32(underlying.upper().encode())
 
 
+@lru_cache(maxsize=4096)
 def _trade_day(ts_ns: int) -> dt.date:
+    """The New York calendar date at ``ts_ns`` (memoised: marks ask it for every bar)."""
     return pd.Timestamp(ts_ns, tz="UTC").tz_convert(_NY).date()
+
+
+@lru_cache(maxsize=256)
+def _vix_surface(vol: float) -> SSVISurface:
+    """The SSVI surface of a 30-day ATM vol level (decimal); surfaces are immutable."""
+    return SSVISurface(SSVIParams.from_vix(100 * vol))
 
 
 def generate_chain(
@@ -328,6 +334,10 @@ class SyntheticChainProvider:
         self.r, self.q, self.seed, self.max_dte = r, q, seed, max_dte
         self._cache: OrderedDict[tuple[str, int], OptionChain] = OrderedDict()
         self._cache_size = cache_size
+        # rows priced at the latest (underlying, ts, spot, vol): the broker's marks and exit
+        # checks of one bar ask for the same contracts; pricing is a pure function of these
+        self._rows_at: tuple[str, int, float, float] | None = None
+        self._rows: dict[OptionContract, dict[str, float] | None] = {}
 
     def __repr__(self) -> str:
         return (
@@ -377,16 +387,27 @@ class SyntheticChainProvider:
         inputs = self._inputs(contract.underlying, ts_ns)
         if inputs is None or not (contract.strike > 0):
             return None
+        state = (contract.underlying, int(ts_ns), *inputs)
+        if state != self._rows_at:
+            self._rows_at, self._rows = state, {}
+        elif contract in self._rows:
+            hit = self._rows[contract]
+            return None if hit is None else dict(hit)
+        row = self._price_contract(contract, int(ts_ns), *inputs)
+        self._rows[contract] = row
+        return None if row is None else dict(row)
+
+    def _price_contract(
+        self, contract: OptionContract, ts_ns: int, spot: float, vol: float
+    ) -> dict[str, float] | None:
         day = _trade_day(ts_ns)
         ex = expiry_set(contract.underlying, day)
         exp = np.datetime64(contract.expiry, "D")
         pos = np.flatnonzero(ex.dates == exp)
         if pos.size == 0 or ex.close_ns[pos[0]] <= ts_ns:
             return None
-        spot, vol = inputs
-        surf = SSVISurface(SSVIParams.from_vix(100 * vol))
         seed = _seed(self.seed, contract.underlying)
-        m = _Market(contract.underlying, int(ts_ns), spot, surf, self.r, self.q, seed)
+        m = _Market(contract.underlying, ts_ns, spot, _vix_surface(vol), self.r, self.q, seed)
         rows = _price_rows(
             m,
             np.array([exp.astype(np.int64)]),

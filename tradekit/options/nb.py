@@ -445,3 +445,21 @@ def iv_percentile_1d_nb(x, window, min_periods, out):
                 if v < xt:
                     below += 1
         out[t] = below / cnt * 100.0 if cnt >= min_periods and cnt > 0 else _NAN
+
+
+@njit(cache=True, error_model="numpy")
+def hash_uniform_nb(seed, cols, out):
+    """Deterministic uniforms in [0, 1) from the int64 columns of ``cols`` (shape
+    ``(n_cols, n)``), seeded by the uint64 ``seed``: the splitmix64 finaliser, one round per
+    column (wrapping uint64 arithmetic, bit-identical to the NumPy formulation)."""
+    n = cols.shape[1]
+    for i in range(n):
+        h = seed
+        for j in range(cols.shape[0]):
+            h ^= np.uint64(cols[j, i]) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6))
+            h ^= h >> np.uint64(30)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(27)
+            h *= np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+        out[i] = np.float64(h >> np.uint64(11)) / 9007199254740992.0

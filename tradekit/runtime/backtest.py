@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,14 @@ import pandas as pd
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import SimClock
-from tradekit.core.events import Decision, Fill, Order, Setup, Signal, to_dict
+from tradekit.core.events import Decision, Fill, Order, Setup, Signal
 from tradekit.core.ids import make_id
 from tradekit.data.feeds import ReplayFeed
 from tradekit.decision.base import MarketView
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.kernel import Engine
+from tradekit.runtime.precomputed import PrecomputedPipeline
+from tradekit.store.convert import field_names, jsonable
 
 __all__ = ["BacktestResult", "EventRecorder", "run_backtest", "summarize"]
 
@@ -73,9 +76,25 @@ class EventRecorder:
 
 
 def _frame(records: list[Any]) -> pd.DataFrame:
+    """The records as a frame, one column per field, built column by column.
+
+    The same frame as ``pd.DataFrame([to_dict(r) for r in records])`` (tested), without a dict
+    per record: plain columns are taken as they are, nested values through ``jsonable``.
+    """
     if not records:
         return pd.DataFrame()
-    df = pd.DataFrame([to_dict(r) for r in records])
+    names = field_names(records[0])
+    get = attrgetter(*names)
+    rows = [get(r) for r in records] if len(names) > 1 else [(get(r),) for r in records]
+    cols = list(zip(*rows, strict=True))
+    plain = (str, int, float, bool, type(None))
+    data: dict[str, Any] = {}
+    for name, col in zip(names, cols, strict=True):
+        if all(type(v) in plain for v in col):
+            data[name] = list(col)
+        else:
+            data[name] = [jsonable(v) for v in col]
+    df = pd.DataFrame(data)
     if "ts_ns" in df:
         df.insert(0, "ts", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
     return df
@@ -134,6 +153,7 @@ def run_backtest(
     bus: EventBus | None = None,
     run_id: str | None = None,
     keep_engine: bool = False,
+    fast: bool = True,
 ) -> BacktestResult:
     """Replay ``data`` bar by bar through a fresh :class:`Engine`.
 
@@ -151,6 +171,11 @@ def run_backtest(
         Identifier of the run (deterministic from the config hash and data span if None).
     keep_engine:
         Keep the engine on the result (for inspection; it holds the ledger).
+    fast:
+        Compute the signals and setups of the whole replay in one batch pass of the numba
+        kernels before the loop (:class:`~tradekit.runtime.precomputed.PrecomputedPipeline`);
+        every record is identical to the per-bar streaming path (``fast=False``, which is
+        what the live runner does), only faster.
     """
     cfg = config if config is not None else AlgorithmConfig()
     bus = bus if bus is not None else EventBus()
@@ -158,6 +183,14 @@ def run_backtest(
     symbol = cfg.symbols[0] if isinstance(data, pd.DataFrame) else None
     feed = ReplayFeed(data, clock=clock, symbol=symbol, timeframe=cfg.timeframe)
     engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes)
+    if fast:
+        for sym in feed.symbols:
+            arrays = feed.arrays(sym)
+            if arrays[0].shape[0]:
+                pre = PrecomputedPipeline(
+                    cfg, sym, cfg.timeframe, arrays, calendar=engine.calendar.name
+                )
+                engine.use_pipeline(sym, pre)
     rec = EventRecorder(bus)
     eq_ts: list[int] = []
     eq_val: list[float] = []

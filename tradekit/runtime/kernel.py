@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
@@ -59,9 +59,19 @@ from tradekit.portfolio.ledger import Ledger, greeks_from_rows
 from tradekit.risk.engine import RiskEngine, StateStore
 from tradekit.risk.killswitch import KillSwitch
 from tradekit.signals.mtf import timeframe_ns
-from tradekit.signals.pipeline import SetupPipeline
+from tradekit.signals.pipeline import PipelineOutput, SetupPipeline
 
-__all__ = ["BarOutcome", "Engine"]
+__all__ = ["BarOutcome", "BarPipeline", "Engine"]
+
+
+class BarPipeline(Protocol):
+    """Turns each closed bar of one symbol into signals and setups: the streaming
+    :class:`~tradekit.signals.pipeline.SetupPipeline`, or a backtest's
+    :class:`~tradekit.runtime.precomputed.PrecomputedPipeline`."""
+
+    def update(self, bar: Bar) -> PipelineOutput: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +163,7 @@ class Engine:
             )  # fmt: skip
         self.trades_options = isinstance(self.decider, OptionsDecisionEngine)
         self._intraday = timeframe_ns(config.timeframe) < NS_PER_DAY
-        self._pipelines: dict[str, SetupPipeline] = {}
+        self._pipelines: dict[str, BarPipeline] = {}
         self.counts: Counter[str] = Counter()
 
     # -- the one entry point -------------------------------------------------------------------
@@ -182,7 +192,12 @@ class Engine:
         return BarOutcome(bar, out.signals, out.setups, decisions, fills)
 
     # -- steps ------------------------------------------------------------------------------------
-    def _pipeline(self, bar: Bar) -> SetupPipeline:
+    def use_pipeline(self, symbol: str, pipeline: BarPipeline) -> None:
+        """Process the bars of ``symbol`` with ``pipeline`` instead of a streaming
+        ``SetupPipeline`` (set before its first bar; a backtest installs its batch result)."""
+        self._pipelines[symbol] = pipeline
+
+    def _pipeline(self, bar: Bar) -> BarPipeline:
         pipe = self._pipelines.get(bar.symbol)
         if pipe is None:
             pipe = SetupPipeline(

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from tradekit.errors import StoreError
 
-__all__ = ["Col", "dumps_json", "jsonable", "record_payload", "to_arrow"]
+__all__ = ["Col", "dumps_json", "field_names", "jsonable", "record_payload", "to_arrow"]
 
 Kind = Literal["str", "int", "float", "bool", "ts", "json", "map", "str_list", "float_list", "date"]
 
@@ -130,6 +130,30 @@ _PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 _FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
+def field_names(record: Any) -> tuple[str, ...]:
+    """The field names of an event record's dataclass, in declaration order (cached per type).
+
+    Raises
+    ------
+    StoreError
+        ``record`` is not a dataclass instance.
+    """
+    return _spec(record)[0]
+
+
+def _spec(record: Any) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    cls = type(record)
+    spec = _FIELDS.get(cls)
+    if spec is None:
+        if not dataclasses.is_dataclass(record) or isinstance(record, type):
+            raise StoreError(f"cannot serialise {cls.__name__}: not an event record (dataclass)")
+        names = tuple(f.name for f in dataclasses.fields(record))
+        get = attrgetter(*names)
+        spec = (names, (lambda r: (get(r),)) if len(names) == 1 else get)
+        _FIELDS[cls] = spec
+    return spec
+
+
 def record_payload(record: Any) -> dict[str, Any]:
     """The JSON-ready dict of an event record; same result as :func:`tradekit.core.events.to_dict`.
 
@@ -142,16 +166,7 @@ def record_payload(record: Any) -> dict[str, Any]:
     StoreError
         ``record`` is not a dataclass instance.
     """
-    cls = type(record)
-    spec = _FIELDS.get(cls)
-    if spec is None:
-        if not dataclasses.is_dataclass(record) or isinstance(record, type):
-            raise StoreError(f"cannot serialise {cls.__name__}: not an event record (dataclass)")
-        names = tuple(f.name for f in dataclasses.fields(record))
-        get = attrgetter(*names)
-        spec = (names, (lambda r: (get(r),)) if len(names) == 1 else get)
-        _FIELDS[cls] = spec
-    names, getter = spec
+    names, getter = _spec(record)
     plain = _PLAIN
     return {
         n: (v if type(v) in plain else jsonable(v))

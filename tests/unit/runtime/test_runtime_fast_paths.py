@@ -1,0 +1,96 @@
+"""The backtest's fast pieces equal the slow ones they replace: column-wise result frames equal
+``DataFrame([to_dict(r) ...])``, the numba hash equals the NumPy splitmix64, and memoised
+contract quotes equal freshly priced ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from pandas.testing import assert_frame_equal
+
+from tradekit.config import AlgorithmConfig
+from tradekit.core.bus import EventBus
+from tradekit.core.enums import Right
+from tradekit.core.events import OptionContract, to_dict
+from tradekit.data.datasets import synthetic_intraday, synthetic_vix
+from tradekit.data.market import MarketDataService
+from tradekit.options import nb
+from tradekit.options.chain import SyntheticChainProvider
+from tradekit.runtime.backtest import EventRecorder, _frame, run_backtest
+
+
+def _dict_frame(records: list) -> pd.DataFrame:
+    if not records:
+        return pd.DataFrame()
+    df = pd.DataFrame([to_dict(r) for r in records])
+    if "ts_ns" in df:
+        df.insert(0, "ts", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
+    return df
+
+
+def test_column_frames_equal_dict_frames_for_every_record_type() -> None:
+    hist = synthetic_intraday("SPY", start="2024-03-04", days=30, seed=5)
+    market = MarketDataService.with_synthetic_chains({"SPY": hist}, vix=synthetic_vix(hist), seed=5)
+    bus = EventBus()
+    rec = EventRecorder(bus)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    res = run_backtest(hist.iloc[-2500:], cfg, market=market, quotes=market.chain_provider,
+                       bus=bus, keep_engine=True)  # fmt: skip
+    assert res.engine is not None
+    groups = {
+        "signals": rec.signals, "setups": rec.setups, "decisions": rec.decisions,
+        "orders": list(rec.orders.values()), "fills": rec.fills,
+        "trades": list(res.engine.ledger.closed_trades),
+    }  # fmt: skip
+    assert all(groups.values()), {k: len(v) for k, v in groups.items()}
+    for name, records in groups.items():
+        assert_frame_equal(_frame(records), _dict_frame(records), obj=name)
+    assert _frame([]).empty
+
+
+def _hash_numpy(seed: int, *cols: np.ndarray) -> np.ndarray:
+    h = np.full(len(cols[0]), np.uint64(seed & 0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for c in cols:
+            h ^= c.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6))
+            h ^= h >> np.uint64(30)
+            h *= np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(27)
+            h *= np.uint64(0x94D049BB133111EB)
+            h ^= h >> np.uint64(31)
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+def test_numba_hash_is_bit_identical_to_numpy_splitmix() -> None:
+    rng = np.random.default_rng(1)
+    for n in (1, 7, 1000):
+        cols = [rng.integers(-(2**62), 2**62, n), rng.integers(-5, 5, n), np.full(n, -1)]
+        for seed in (0, 123_456_789_123, -5, 2**63 + 7):
+            out = np.empty(n)
+            nb.hash_uniform_nb(np.uint64(seed & 0xFFFFFFFFFFFFFFFF), np.stack(cols), out)
+            assert (out == _hash_numpy(seed, *cols)).all()
+
+
+def test_memoised_contract_rows_equal_fresh_pricing_and_follow_the_inputs() -> None:
+    spot = {"v": 500.0}
+    prov = SyntheticChainProvider(lambda s, t: spot["v"], 0.15)
+    ts = 1_718_807_400_000_000_000
+    ch = prov.chain("SPY", ts)
+    contracts = [ch.contract(i) for i in range(0, len(ch), max(1, len(ch) // 25))]
+    first = [prov.contract_row(c, ts) for c in contracts]
+    again = [prov.contract_row(c, ts) for c in contracts]
+    fresh = SyntheticChainProvider(lambda s, t: 500.0, 0.15)
+    assert first == again == [fresh.contract_row(c, ts) for c in contracts]
+    assert all(prov.quote(c, ts) == ch.quote(c) for c in contracts)
+    spot["v"] = 510.0  # a new input at the same time is priced anew, never served stale
+    moved = prov.contract_row(contracts[0], ts)
+    assert moved is not None and first[0] is not None and moved["spot"] == 510.0
+    assert moved["mid"] != first[0]["mid"]
+    expired = OptionContract("SPY", dt.date(2020, 1, 17), 500.0, Right.CALL)
+    assert prov.contract_row(expired, ts) is None and prov.contract_row(expired, ts) is None
+    row = prov.contract_row(contracts[0], ts)
+    assert row is not None
+    row["mid"] = -1.0  # callers get their own copy
+    assert prov.contract_row(contracts[0], ts) == moved

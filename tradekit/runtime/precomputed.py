@@ -1,0 +1,181 @@
+"""``PrecomputedPipeline``: the setup pipeline of a whole replay computed once, in batch.
+
+A backtest knows every bar before it starts, so the 12 detectors, the higher timeframes and the
+confluence can run over the full series in one pass of the numba kernels
+(:func:`~tradekit.signals.pipeline.setup_arrays`) instead of one streaming step per bar. This
+object then answers the engine's per-bar question — "what signals and setups are known at the
+close of this bar?" — by reading the batch result at the bar's position, so
+:meth:`~tradekit.runtime.kernel.Engine.on_bar` runs unchanged around it.
+
+Why this is not look-ahead: every batch kernel is causal (the value at bar ``t`` uses bars
+``<= t`` only; HTF events are placed at the base bar at whose close their HTF bar became
+known), which is exactly what the streaming pipeline computes; the integration tests compare
+the two record by record and truncate the future to prove it. :class:`Signal` records are
+built lazily, when their bar is processed, so nothing is materialised ahead of its time.
+
+Examples
+--------
+>>> from tradekit.data.datasets import load
+>>> from tradekit.data.schema import bars_to_arrays
+>>> from tradekit.signals.pipeline import SetupPipeline, iter_bars
+>>> bars = load("aapl").iloc[:300]
+>>> cfg = AlgorithmConfig(symbols=("AAPL",), timeframe="1D")
+>>> pre = PrecomputedPipeline(cfg, "AAPL", "1D", bars_to_arrays(bars))
+>>> stream = SetupPipeline(cfg, "AAPL", "1D")
+>>> all(pre.update(b) == stream.update(b) for b in iter_bars(bars, "AAPL", "1D"))
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradekit._typing import FloatArray, IntArray
+from tradekit.config import AlgorithmConfig
+from tradekit.core.events import Bar, Setup, Signal
+from tradekit.errors import DataError
+from tradekit.signals.confluence import ConfluenceParams
+from tradekit.signals.pipeline import PipelineOutput, _batch_setups, setup_arrays
+from tradekit.signals.records import COL_INDEX, LEVEL_COLUMNS, buffer_to_signals, signal_id
+
+__all__ = ["PrecomputedPipeline"]
+
+BarArrays = tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+class _HtfRows:
+    """The HTF events of one higher timeframe, grouped by the base bar that reveals them."""
+
+    def __init__(self, rule: str, events: pd.DataFrame, n_base: int) -> None:
+        self.rule = rule
+        if events.empty:
+            self._rows: list[dict[str, Any]] = []
+            self._bounds = np.zeros(n_base + 1, dtype=np.int64)
+            return
+        base_idx = events["index"].to_numpy(np.int64)
+        order = np.argsort(base_idx, kind="stable")
+        frame = events.iloc[order]
+        frame = frame.assign(_htf_ts_ns=pd.DatetimeIndex(frame["htf_ts"]).as_unit("ns").asi8)
+        self._rows = frame.to_dict("records")
+        self._bounds = np.searchsorted(base_idx[order], np.arange(n_base + 1)).astype(np.int64)
+
+    def at(self, t: int, ts_ns: int, symbol: str) -> list[Signal]:
+        lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
+        return [self._signal(row, t, ts_ns, symbol) for row in self._rows[lo:hi]]
+
+    def _signal(self, row: dict[str, Any], t: int, ts_ns: int, symbol: str) -> Signal:
+        kind, direction = str(row["kind"]), int(row["direction"])
+        anchor = int(row["anchor_index"])
+        tag = row["tag"] if isinstance(row.get("tag"), str) else None
+        htf_ts = int(row["_htf_ts_ns"])
+        levels = {}
+        for name, _ in LEVEL_COLUMNS:
+            v = row.get(name)
+            if v is not None and v == v:
+                levels[name] = float(v)
+        # what the streaming HtfTracker stamps on an HTF signal (see mtf._on_base_timeline)
+        levels["htf_index"] = float(row["htf_index"])
+        levels["htf_ts_s"] = htf_ts / 1e9
+        return Signal(
+            id=signal_id(symbol, self.rule, kind, htf_ts, direction, anchor, tag),
+            symbol=symbol,
+            timeframe=self.rule,
+            kind=kind,
+            ts_ns=ts_ns,
+            index=t,
+            anchor_index=anchor,
+            direction=direction,
+            entry=float(row["entry"]),
+            stop=float(row["stop"]),
+            target=float(row["target"]),
+            tag=tag,
+            levels=levels,
+        )
+
+
+class PrecomputedPipeline:
+    """Per-bar :class:`~tradekit.signals.pipeline.PipelineOutput` of a known bar series.
+
+    A drop-in for :class:`~tradekit.signals.pipeline.SetupPipeline` in a replay: feed it the
+    bars of ``arrays`` in order and it returns what the streaming pipeline would have.
+
+    Parameters
+    ----------
+    config:
+        The algorithm (detector, HTF and confluence parameters).
+    symbol, timeframe:
+        The base series, as for ``SetupPipeline``.
+    arrays:
+        ``(ts_ns, open, high, low, close, volume)`` of every bar that will be replayed, already
+        validated (what :meth:`tradekit.data.feeds.ReplayFeed.arrays` returns).
+    calendar:
+        Exchange calendar for sessions and ORB.
+
+    Raises
+    ------
+    DataError
+        From :meth:`update`, when a bar is not the next bar of ``arrays`` (the batch result
+        belongs to that exact series).
+    """
+
+    def __init__(
+        self,
+        config: AlgorithmConfig,
+        symbol: str,
+        timeframe: str,
+        arrays: BarArrays,
+        *,
+        calendar: str = "XNYS",
+    ) -> None:
+        self.config, self.symbol, self.timeframe = config, symbol, timeframe
+        self._ts = arrays[0]
+        n = int(self._ts.shape[0])
+        res = setup_arrays(arrays, config, symbol=symbol, timeframe=timeframe, calendar=calendar)
+        params = ConfluenceParams.from_config(config)
+        self._setups: dict[int, Setup] = {
+            s.index: s for s in _batch_setups(res, arrays, params, symbol, timeframe)
+        }
+        idx = res.events[:, COL_INDEX].astype(np.int64)
+        order = np.argsort(idx, kind="stable")
+        self._events = np.ascontiguousarray(res.events[order])
+        self._bounds = np.searchsorted(idx[order], np.arange(n + 1)).astype(np.int64)
+        self._htf = [_HtfRows(s.rule, s.events, n) for s in res.htf]
+        self._t = 0
+
+    @property
+    def n_bars(self) -> int:
+        """Bars processed so far."""
+        return self._t
+
+    def has_setup(self, t: int) -> bool:
+        """Whether bar ``t`` of the series fires a setup."""
+        return t in self._setups
+
+    def update(self, bar: Bar) -> PipelineOutput:
+        """The signals and setups known at the close of ``bar`` (the next bar of the series)."""
+        t = self._t
+        if t >= self._ts.shape[0] or int(bar.ts_ns) != int(self._ts[t]):
+            raise DataError(
+                f"bar at {bar.ts_ns} ns is not bar {t} of the precomputed {self.symbol} series",
+                row=t,
+                rule="precomputed_series",
+            )
+        self._t = t + 1
+        ts = int(bar.ts_ns)
+        lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
+        signals = (
+            buffer_to_signals(self._events[lo:hi], ts, self.symbol, self.timeframe)
+            if hi > lo
+            else []
+        )
+        for h in self._htf:
+            signals.extend(h.at(t, ts, self.symbol))
+        setup = self._setups.get(t)
+        return PipelineOutput(signals, [setup] if setup is not None else [])
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the replay stands (the batch result itself is rebuilt from the bars)."""
+        return {"precomputed": True, "symbol": self.symbol, "bars": self._t}
