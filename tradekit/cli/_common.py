@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tradekit.config import AlgorithmConfig
 
+if TYPE_CHECKING:
+    from tradekit.runtime.replay import ReplayInputs
+
 __all__ = [
     "DEFAULT_DB",
     "DEFAULT_KILL_FLAG",
-    "ReplayInputs",
     "add_data_args",
     "add_db_arg",
     "add_kill_flag_arg",
@@ -200,91 +201,22 @@ def load_config(path: str | None, **overrides: Any) -> AlgorithmConfig:
         cfg = AlgorithmConfig.parse(data)
     return cfg
 
-
-@dataclass(frozen=True)
-class ReplayInputs:
-    """What a replay needs: the bars to replay, the causal history the market data service may
-    look back into (IV rank needs a year of VIX), the VIX, and the series' names."""
-
-    bars: pd.DataFrame
-    history: pd.DataFrame
-    vix: pd.Series | None
-    symbol: str
-    timeframe: str
-    label: str = ""
-
-
-def _infer_timeframe(bars: pd.DataFrame) -> str:
-    """``"1D"`` for daily bars, else the median bar spacing in minutes (``"5min"``)."""
-    if len(bars) < 2:
-        return "1D"
-    step = pd.Series(bars.index).diff().median()
-    minutes = round(step.total_seconds() / 60.0)
-    return "1D" if minutes >= 24 * 60 - 1 or minutes > 390 else f"{max(minutes, 1)}min"
-
-
-def _file_inputs(args: argparse.Namespace) -> ReplayInputs:
-    """The user's own bars file, read by ``load_bars`` (which validates it)."""
-    from tradekit.data import load_bars
-    from tradekit.errors import DataError, TradekitError
-
-    path = Path(args.data)
-    try:
-        bars = load_bars(path)  # validated: a DataError names the bad row and its rule
-    except TradekitError:
-        raise
-    except Exception as exc:  # unreadable: not CSV/Parquet inside, missing columns, ...
-        raise DataError(f"cannot read bars from {path}: {exc}", rule="bars_file") from exc
-    if bars.empty:
-        raise DataError(f"{path}: no bars in the file", rule="empty")
-    symbol = (args.symbol or path.name.split(".")[0]).upper()
-    timeframe = _infer_timeframe(bars)
-    print(f"data: bars from {path} ({len(bars):,} {timeframe} bars of {symbol}, "
-          f"{bars.index[0]:%Y-%m-%d} to {bars.index[-1]:%Y-%m-%d}); VIX fixed at {args.vix}")  # fmt: skip
-    return ReplayInputs(bars, bars, None, symbol, timeframe, f"file {path}")
-
-
 def replay_inputs(args: argparse.Namespace) -> ReplayInputs:
-    """Load or generate the replay data and print an honest label of what it is."""
-    from tradekit.data import datasets
+    """The replay data of the parsed arguments (:func:`tradekit.runtime.replay.replay_inputs`,
+    the library's one place for it), with its honest label printed."""
+    from tradekit.runtime.replay import replay_inputs as load_inputs
 
-    if args.data != "synthetic" and args.data not in datasets.DATASETS:
-        return _file_inputs(args)
-    args.symbol = args.symbol or "SPY"
-
-    if args.data == "synthetic":
-        total = args.history_days + args.days
-        history = datasets.synthetic_intraday(
-            args.symbol, start=args.start, days=total, seed=args.seed
-        )
-        vix = datasets.synthetic_vix(history, per="day")
-        first = history.index.normalize().unique()[args.history_days]
-        bars = history[history.index >= first]
-        print(f"data: SYNTHETIC {args.symbol} 1-minute bars - replaying {len(bars):,} bars "
-              f"({args.days} sessions from {first:%Y-%m-%d}) after {args.history_days} sessions "
-              f"of history, seed {args.seed}; synthetic VIX and synthetic option chains "
-              "(not market data)")  # fmt: skip
-        label = f"SYNTHETIC {args.symbol} 1min seed {args.seed}, {args.days} sessions from {first:%Y-%m-%d}"
-        return ReplayInputs(bars, history, vix, args.symbol, "1min", label)
-    bars = datasets.load(args.data)
-    symbol = args.data.split("_")[0].upper()
-    info = datasets.info(args.data)
-    print(f"data: REAL daily bars {symbol} from {info.get('source', 'shipped sample')} "
-          f"({len(bars):,} bars); VIX fixed at {args.vix} (no VIX history ships)")  # fmt: skip
-    return ReplayInputs(bars, bars, None, symbol, "1D", f"REAL {symbol} daily ({args.data})")
+    inp = load_inputs(args.data, symbol=args.symbol or "SPY", start=args.start, days=args.days,
+                      history_days=args.history_days, seed=args.seed, vix=args.vix)  # fmt: skip
+    print(f"data: {inp.label}")
+    return inp
 
 
-def market_for(inp: ReplayInputs, args: argparse.Namespace) -> tuple[Any, Any]:
+def market_for(inp: ReplayInputs, args: argparse.Namespace | None = None) -> tuple[Any, Any]:
     """The market view and option quote source of a replay."""
-    if inp.vix is None:
-        fixed = float(args.vix)
-        return (lambda ts: fixed), None
-    from tradekit.data.market import MarketDataService
+    from tradekit.runtime.replay import replay_market
 
-    market = MarketDataService.with_synthetic_chains(
-        {inp.symbol: inp.history}, vix=inp.vix, seed=args.seed
-    )
-    return market, market.chain_provider
+    return replay_market(inp)
 
 
 def fmt_ts(ns: int) -> str:

@@ -36,7 +36,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     params = {"data": args.data, "days": args.days, "seed": args.seed, "vix": args.vix}
     with Store.open(args.db) as store:
         t0 = time.perf_counter()
-        res = recorded_backtest(store, inp.bars, cfg, data_label=inp.label, params=params,
+        res = recorded_backtest(store, inp.bars, cfg, data_label=inp.data_label, params=params,
                                 market=market, quotes=quotes)  # fmt: skip
         elapsed = time.perf_counter() - t0
     summary = {**res.summary, "seconds": round(elapsed, 3), "run_id": res.run_id}

@@ -12,34 +12,27 @@ from tradekit.cli._common import (
     add_db_arg,
     add_kill_flag_arg,
     load_config,
-    market_for,
     positive_float,
     prepare_db_folder,
     replay_inputs,
 )
 from tradekit.cli._printer import RunPrinter, Verbosity, configure_logging
-from tradekit.core.bus import EventBus
-from tradekit.core.clock import SimClock
 from tradekit.errors import StoreLockedError
 
 __all__ = ["cmd_run", "register"]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tradekit.data.feeds import ReplayFeed
-    from tradekit.runtime.kernel import Engine
-    from tradekit.runtime.live import LiveRunner
     from tradekit.runtime.recording import record_event_calendar
+    from tradekit.runtime.replay import replay_trader
     from tradekit.runtime.warmup import warm_kernels
-    from tradekit.store import Store, StoreSubscriber
+    from tradekit.store import Store
 
     verbosity: Verbosity = "quiet" if args.quiet else ("verbose" if args.verbose else "summary")
     configure_logging(verbosity)
 
     inp = replay_inputs(args)
-    bars, symbol, timeframe = inp.bars, inp.symbol, inp.timeframe
-    cfg = load_config(args.config, symbols=[symbol], timeframe=timeframe)
-    market, quotes = market_for(inp, args)
+    cfg = load_config(args.config, symbols=[inp.symbol], timeframe=inp.timeframe)
     db = Path(args.db)
     prepare_db_folder(args.db)
     try:
@@ -47,33 +40,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StoreLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    clock, bus = SimClock(), EventBus()
-    engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes, state_store=store,
-                    kill_flag_path=args.kill_flag)  # fmt: skip
-    config_id = store.save_config(cfg)
-    # flushes on wall time: how stale the database may be is a question of real seconds
-    sub = StoreSubscriber(store, bus, config_hash=cfg.content_hash, algorithm_version=cfg.version)
-    record_event_calendar(store, engine, bars)
+    try:
+        trader = replay_trader(inputs=inp, db=store, config=cfg, speed=args.speed,
+                               kill_flag_path=args.kill_flag, new_run=args.new_run)  # fmt: skip
+        record_event_calendar(store, trader.engine, inp.bars)
+    except BaseException:
+        store.close()
+        raise
     # compile / load the numba kernels now, so the first decision's latency is the decision's
     warm_kernels(progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
-    printer = RunPrinter(engine, verbosity)
-    feed = ReplayFeed(bars, speed=args.speed, clock=clock, symbol=symbol, timeframe=timeframe)
-    print(f"config {cfg.name} v{cfg.version} ({config_id}); mode {cfg.decision.mode.value}; "
-          f"database {db}; kill with `tradekit kill` (flag {args.kill_flag})")  # fmt: skip
+    printer = RunPrinter(trader.engine, verbosity)
+    trader.on_bar = printer
+    resumed = trader.bars_seen > 0
+    how = f"resumed after bar {trader.bars_seen:,}" if resumed else "new"
+    print(f"config {cfg.name} v{cfg.version} ({trader.config_id}); "
+          f"mode {cfg.decision.mode.value}; database {db}; run {trader.run_id} ({how}); "
+          f"kill with `tradekit kill` (flag {args.kill_flag})")  # fmt: skip
+    if trader.state.value == "HALTED":
+        print(f"trader is HALTED ({trader.engine.risk.state_reason}): no order will be sent; "
+              "`tradekit reset --confirm` clears it")  # fmt: skip
 
     async def main() -> None:
-        runner = LiveRunner(engine, feed, on_outcome=printer)
-        runner.start()
-        await runner.wait()
+        trader.start()
+        try:
+            await trader.wait()
+        finally:
+            await trader.stop()
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         print("interrupted")
     finally:
-        sub.close()
         store.close()
-    printer.close(initial_cash=cfg.execution.initial_cash, where=str(db))
+    printer.close(initial_cash=cfg.execution.initial_cash, where=f"{db} (run {trader.run_id})")
     return 0
 
 
@@ -90,4 +90,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                       help="print only the closing summary (no session lines)")  # fmt: skip
     add_db_arg(run, "every record is written to")
     add_kill_flag_arg(run, "polled every bar: `tradekit kill` writes it")
+    run.add_argument("--new-run", action="store_true",
+                     help="start a new run even when the last one on this database was "
+                     "interrupted (default: resume it from its checkpoint)")  # fmt: skip
     run.set_defaults(func=cmd_run)

@@ -267,6 +267,13 @@ class ReplayFeed(_Feed):
         ts, _, o, h, lo, c, v, _ = (np.ascontiguousarray(col[mask]) for col in self._cols)
         return ts.astype(np.int64), o, h, lo, c, v
 
+    def seek(self, after_close_ns: int) -> int:
+        """Continue after the bars closing at or before ``after_close_ns`` (a restart resuming
+        from a checkpoint); returns how many bars are skipped."""
+        closes = self._cols[0] + self._cols[7]
+        self._pos = int(np.searchsorted(closes, int(after_close_ns), side="right"))
+        return self._pos
+
     def _bar(self, i: int) -> Bar:
         ts, sym, o, h, lo, c, v, dur = (col[i] for col in self._cols)
         return Bar(self._symbols[int(sym)], self.timeframe, int(ts), float(o), float(h),

@@ -199,11 +199,14 @@ class Engine:
 
     def _pipeline(self, bar: Bar) -> BarPipeline:
         pipe = self._pipelines.get(bar.symbol)
+        return pipe if pipe is not None else self.pipeline(bar.symbol, bar.timeframe)
+
+    def pipeline(self, symbol: str, timeframe: str) -> SetupPipeline:
+        """The setup pipeline of ``symbol``, built on first use (a restore builds it empty)."""
+        pipe = self._pipelines.get(symbol)
         if pipe is None:
-            pipe = SetupPipeline(
-                self.config, bar.symbol, bar.timeframe, calendar=self.calendar.name
-            )
-            self._pipelines[bar.symbol] = pipe
+            pipe = SetupPipeline(self.config, symbol, timeframe, calendar=self.calendar.name)
+            self._pipelines[symbol] = pipe
         return pipe
 
     def _decide(self, setup: Setup) -> Decision:

@@ -112,3 +112,14 @@ async def test_runner_state_events_carry_a_real_time() -> None:
     await runner.wait()
     year_2000 = 946_684_800_000_000_000
     assert len(seen) >= 2 and min(seen) > year_2000
+
+async def test_restarting_a_stopped_runner_is_a_clear_error() -> None:
+    from tradekit.errors import TraderError
+
+    runner = LiveRunner(engine(), FakeFeed(bars(10)))
+    runner.start()
+    await runner.wait()
+    assert runner.state is RunnerState.STOPPED
+    with pytest.raises(TraderError, match="build a new LiveRunner"):
+        runner.start()
+    assert runner.state is RunnerState.STOPPED  # not a RUNNING that never runs
