@@ -12,8 +12,8 @@ It wraps one :class:`~tradekit.runtime.kernel.Engine` and a
   of the same config and data was interrupted *continues* that run; otherwise a new run begins.
 * **Crash recovery**: the store subscriber buffers every record of the run and writes them,
   with a checkpoint of the engine (:mod:`tradekit.runtime.checkpoint`), in one transaction —
-  after any bar that changed orders or fills, every ``checkpoint_every`` bars and at least every
-  ``checkpoint_interval_s`` seconds. Nothing after the last checkpoint is on disk, so a restart
+  after any bar with a fill, a state change or an alert, after an operator's order, every
+  ``checkpoint_every`` bars and at least every ``checkpoint_interval_s`` seconds. Nothing after the last checkpoint is on disk, so a restart
   restores the checkpoint, skips the bars up to it and re-feeds the rest: the same orders and
   fills with the same deterministic ids, none sent or booked twice. A checkpoint that does not
   load or does not match the stored fills starts the trader HALTED with an alert saying why.
@@ -163,8 +163,9 @@ class AutoTrader:
     feed_factory:
         Builds a fresh feed (for a start after a stop; the bars already processed are skipped).
     checkpoint_every, checkpoint_interval_s:
-        Checkpoint at least every this many bars / wall seconds (and after every bar that
-        changed an order or a fill).
+        Checkpoint at least every this many bars / wall seconds (and after every bar with a
+        fill, a state change or an alert). Orders sent by the engine between checkpoints are
+        re-created identically by re-feeding the bars after a crash.
     stale_feed_s:
         Alert when no bar arrived for this many wall seconds while RUNNING in a session.
     max_errors:
@@ -253,7 +254,6 @@ class AutoTrader:
         for alert in self._deferred:
             self.bus.publish("alerts.trader", alert)
         self._deferred.clear()
-        self.bus.subscribe("orders.*", self._on_change, priority=-50)
         self.bus.subscribe("fills.*", self._on_change, priority=-50)
         self.bus.subscribe("risk.state", self._on_risk_state, priority=-50)
         self._last_cp_bars = self.bars_seen
@@ -406,7 +406,7 @@ class AutoTrader:
     def flatten(self) -> None:
         """Send market orders closing every open position (they fill at the next bar)."""
         self.engine.killswitch.flatten()
-        self._dirty = True
+        self._checkpoint()  # an operator's order is not re-created by re-feeding bars
 
     def close_position(self, symbol: str) -> None:
         """Close one position with a market order at the next bar.
@@ -429,7 +429,7 @@ class AutoTrader:
                                Side.SELL if pos.qty > 0 else Side.BUY, abs(pos.qty), legs=legs,
                                client_id=f"close:{symbol}:{now}", tag="close")  # fmt: skip
         self.engine.broker.submit(request)
-        self._dirty = True
+        self._checkpoint()  # an operator's order is not re-created by re-feeding bars
 
     def reset(self, by: str, reason: str = "operator reset") -> None:
         """Leave HALTED (explicit, recorded with who and why; removes the kill flag)."""

@@ -185,6 +185,9 @@ class TradingSchedule:
         rollups due when the bar time moves from ``after_ns`` to ``upto_ns``."""
         if upto_ns <= after_ns:
             return []
+        memo = self._memo  # the common case: both inside one session, before its close
+        if memo is not None and memo.warmup_ns <= after_ns and upto_ns < memo.close_ns:
+            return []
         lo = pd.Timestamp(max(after_ns, 0), tz="UTC").tz_convert(self.tz).date()
         hi = pd.Timestamp(upto_ns, tz="UTC").tz_convert(self.tz).date()
         sessions = self.calendar.sessions(lo, hi)

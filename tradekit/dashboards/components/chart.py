@@ -78,7 +78,7 @@ class LiveChart(param.Parameterized):
         self._bars: deque[tuple[int, float, float, float, float, float]] = deque(
             maxlen=self.rollover
         )
-        self.candles = ColumnDataSource({c: [] for c in _CANDLE_COLS})
+        self.candles = ColumnDataSource({c: [] for c in _CANDLE_COLS}, name="candles")
         self.fvg = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": [], "color": []})
         self.levels = ColumnDataSource(
             {"x0": [], "x1": [], "y": [], "color": [], "kind": []}
@@ -135,7 +135,7 @@ class LiveChart(param.Parameterized):
     def panel(self) -> pn.viewable.Viewable:
         """The chart with its timeframe selector, as a Panel layout."""
         return pn.Column(
-            pn.widgets.RadioButtonGroup.from_param(self.param.timeframe, button_type="light"),
+            pn.widgets.RadioButtonGroup.from_param(self.param.timeframe),
             pn.pane.Bokeh(self.layout, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

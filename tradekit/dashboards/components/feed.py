@@ -53,11 +53,11 @@ class SignalFeed(param.Parameterized):
         self.n_setups = 0
         self.signals_table = pn.widgets.Tabulator(
             pd.DataFrame(columns=_SIGNAL_COLS), disabled=True, show_index=False, height=260,
-            sizing_mode="stretch_width", pagination=None, name="signals",
+            sizing_mode="stretch_width", pagination=None, css_classes=["tk-signals"],
         )  # fmt: skip
         self.setups_table = pn.widgets.Tabulator(
             pd.DataFrame(columns=_SETUP_COLS), disabled=True, show_index=False, height=300,
-            sizing_mode="stretch_width", hidden_columns=["id"], name="setups",
+            sizing_mode="stretch_width", hidden_columns=["id"], css_classes=["tk-setups"],
             row_content=self._gates_view, embed_content=False,
         )  # fmt: skip
         self.counter = pn.pane.Markdown("no signals yet")
