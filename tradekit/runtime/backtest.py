@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,8 @@ def _frame(records: list[Any]) -> pd.DataFrame:
 
 @dataclass
 class BacktestResult:
-    """Everything a replay produced, as DataFrames, plus :attr:`summary`."""
+    """Everything a replay produced, as DataFrames, plus :attr:`summary`, :attr:`stats` and
+    :meth:`plot`. ``bars`` are the replayed frames by symbol, ``strategy`` the strategy's name."""
 
     run_id: str
     config: AlgorithmConfig
@@ -109,6 +111,23 @@ class BacktestResult:
     engine: Engine | None = field(default=None, repr=False)
     strategy: str = "confluence"
     bars: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def stats(self) -> pd.Series:
+        """Performance of the run (:func:`tradekit.analytics.performance`: returns, Sharpe,
+        Sortino, Calmar, drawdown, win rate, profit factor, expectancy, average R, ...)."""
+        from tradekit.analytics.metrics import performance
+
+        return performance(
+            self.equity, self.trades, initial_equity=self.config.execution.initial_cash
+        )
+
+    def plot(self, *, symbol: str | None = None, height: int = 260) -> Any:
+        """A Bokeh layout: price with entries and exits, equity, drawdown
+        (:func:`tradekit.analytics.plot.plot_backtest`)."""
+        from tradekit.analytics.plot import plot_backtest
+
+        return plot_backtest(self, symbol=symbol, height=height)
 
 
 def summarize(equity: pd.Series, trades: pd.DataFrame, initial_cash: float) -> dict[str, Any]:
@@ -230,7 +249,7 @@ def infer_timeframe(bars: pd.DataFrame) -> str:
     """
     if len(bars.index) < 2:
         raise DataError("cannot infer the timeframe of fewer than two bars", rule="timeframe")
-    step = int(pd.Series(pd.DatetimeIndex(bars.index).asi8).diff().median())
+    step = int(np.median(np.diff(pd.DatetimeIndex(bars.index).as_unit("ns").asi8)))
     for tf, ns in _TIMEFRAMES:
         if step == ns:
             return tf
