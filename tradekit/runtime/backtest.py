@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ from tradekit.errors import DataError
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.kernel import Engine
 from tradekit.strategy import Strategy, strategy_config, strategy_name
+
+if TYPE_CHECKING:
+    from tradekit.store.repository import Store
 
 __all__ = [
     "BacktestResult",
@@ -273,6 +276,7 @@ def backtest(
     bus: EventBus | None = None,
     run_id: str | None = None,
     keep_engine: bool = False,
+    store: Store | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``bars`` through the live engine: the one public entry.
 
@@ -297,6 +301,11 @@ def backtest(
         Only used to build the default config.
     bus, run_id, keep_engine:
         As in :func:`run_backtest`.
+    store:
+        Record the run in this DuckDB store (:mod:`tradekit.runtime.recording`): a
+        ``backtest_runs`` row with the performance as results, every record under the run id
+        (a free one: ``-2``, ``-3``... is appended when the id is taken) and the equity marks,
+        readable with ``RunData.from_store(store, result.run_id)``.
 
     Examples
     --------
@@ -308,6 +317,8 @@ def backtest(
     """
     if config is None:
         config = _default_config(bars, strategy, symbol, timeframe, with_market=market is not None)
+    if store is not None:
+        return _recorded(bars, config, strategy, store, market, quotes, bus, run_id, keep_engine)
     return run_backtest(
         bars, config, market=market, quotes=quotes, bus=bus, run_id=run_id,
         keep_engine=keep_engine, strategy=strategy,
@@ -335,3 +346,33 @@ def _default_config(
     if not with_market:
         cfg = cfg.with_overrides({"decision.vix_missing_policy": "allow"})
     return strategy_config(strategy, cfg)
+
+
+def _recorded(
+    bars: pd.DataFrame | Mapping[str, pd.DataFrame],
+    config: AlgorithmConfig,
+    strategy: Strategy | None,
+    store: Store,
+    market: MarketView | Callable[[int], float | None] | None,
+    quotes: QuoteSource | None,
+    bus: EventBus | None,
+    run_id: str | None,
+    keep_engine: bool,
+) -> BacktestResult:
+    from tradekit.runtime.recording import free_run_id, record_backtest
+
+    frames = {config.symbols[0]: bars} if isinstance(bars, pd.DataFrame) else dict(bars)
+    first = min((f.index[0] for f in frames.values() if len(f)), default=None)
+    n = sum(len(f) for f in frames.values())
+    name = strategy_name(strategy) if strategy is not None else "confluence"
+    base = run_id or make_id("run", config.content_hash, name, str(first), n)
+    rid = free_run_id(store, base)
+    params = {"strategy": repr(strategy) if strategy is not None else "ConfluenceStrategy()",
+              "symbols": list(frames), "timeframe": config.timeframe, "bars": n,
+              "start": str(first)}  # fmt: skip
+    bus = bus if bus is not None else EventBus()
+    with record_backtest(store, bus, config, rid, params) as rec:
+        res = run_backtest(bars, config, market=market, quotes=quotes, bus=bus, run_id=rid,
+                           keep_engine=keep_engine, strategy=strategy)  # fmt: skip
+        rec.finish(res)
+    return res

@@ -277,10 +277,21 @@ _V2_INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS idx_calendar_date ON event_calendar (date)",
 )
 
+#: Equity marks of a run (one per bar), for performance analytics read back from the store.
+_V5_EQUITY: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS equity_curve (
+        run_id VARCHAR NOT NULL,
+        ts TIMESTAMP_NS NOT NULL,
+        equity DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, ts)
+    )""",
+)
+
 #: Every migration, in order. Append new ones; never edit a released one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _V1_TABLES),
     Migration(2, "lookup indexes", _V2_INDEXES),
+    Migration(5, "equity curve", _V5_EQUITY),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version
