@@ -121,7 +121,7 @@ def trade_distribution(source: Any, *, r_bins: Sequence[float] = R_BINS) -> Trad
     holding = pd.DataFrame({"trade_id": ids, "holding": held,
                             "holding_hours": (exit_ - entry) / 3.6e12, "pnl": pnl, "r": r})  # fmt: skip
     local = pd.Series(pd.to_datetime(entry, unit="ns", utc=True)).dt.tz_convert(_NY)
-    wd = _by(local.dt.weekday, pnl, r, "weekday")
+    wd = _by(local.dt.day_of_week, pnl, r, "weekday")
     wd.insert(1, "day", [_DAYS[int(d)] for d in wd["weekday"]])
     hr = _by(local.dt.hour, pnl, r, "hour")
     return TradeDistribution(hist, holding, wd, hr, streaks(pnl, exit_))
