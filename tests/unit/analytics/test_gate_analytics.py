@@ -31,7 +31,7 @@ def test_long_target_stop_tie_gap_and_timeout() -> None:
     pos, px, r = run(OPEN, H, L, C, [1], [1], [9.7], [11.0])
     assert (pos[0], px[0], r[0]) == (1, 9.7, pytest.approx(-1.0))
     # a bar reaching both: the stop wins
-    pos, px, r = run(OPEN, [10.1, 12.0], [9.9, 9.0], C[:2], [1], [1], [9.5], [11.0])
+    pos, px, r = run(OPEN[:2], [10.1, 12.0], [9.9, 9.0], C[:2], [1], [1], [9.5], [11.0])
     assert (px[0], r[0]) == (9.5, pytest.approx(-1.0))
     # bar 4 gaps below the stop 9.5: filled at its open 9.0, worse than the stop
     pos, px, r = run(OPEN, H, L, C, [3], [1], [9.5], [20.0])
