@@ -64,9 +64,11 @@ def record_backtest(
     """Register ``run_id`` and write what ``bus`` carries into ``store`` until ``finish``."""
     config_id = store.save_config(config)
     rid = store.start_backtest_run(config_id, params, run_id=run_id)
+    # a replay is not a live account: nothing needs writing before the next bar, so every
+    # record waits for a large batch (a synchronous write per fill costs ~30 ms each)
     sub = StoreSubscriber(
-        store, bus, run_id=rid, flush_interval_s=None, journal=False,
-        config_hash=config.content_hash, algorithm_version=config.version,
+        store, bus, run_id=rid, batch_size=50_000, flush_interval_s=None, sync_topics=(),
+        journal=False, config_hash=config.content_hash, algorithm_version=config.version,
     )  # fmt: skip
     rec = BacktestRecording(store, sub, rid)
     try:
