@@ -85,3 +85,46 @@ def test_intraday_synthetic_sma_cross_runs_inside_the_session() -> None:
     assert (res.decisions["action"] == "ENTER").any()
     reasons = res.decisions["block_reason"].dropna()
     assert not reasons.str.startswith(("factorization", "role_assignment")).any()
+
+
+def test_sma_cross_live_runner_replay_equals_backtest(aapl: pd.DataFrame) -> None:
+    """One engine, two clocks, also for a user strategy (its history lives in the engine)."""
+    import asyncio
+
+    from tradekit.core.bus import EventBus
+    from tradekit.core.clock import SimClock
+    from tradekit.data.feeds import ReplayFeed
+    from tradekit.runtime.backtest import EventRecorder
+    from tradekit.runtime.kernel import Engine
+    from tradekit.runtime.live import LiveRunner
+
+    bars = aapl.iloc[:1200]
+    strat = SmaCross(10, 30)
+    cfg = strategy_config(strat, AlgorithmConfig(symbols=("AAPL",), timeframe="1D"))
+    bt_bus = EventBus()
+    bt_rec = EventRecorder(bt_bus)
+    bt = tradekit.backtest(bars, cfg, strat, market=lambda ts: 18.0, bus=bt_bus)
+
+    async def live() -> EventRecorder:
+        clock, bus = SimClock(), EventBus()
+        engine = Engine(cfg, clock=clock, bus=bus, market=lambda ts: 18.0, strategy=strat)
+        rec = EventRecorder(bus)
+        runner = LiveRunner(engine, ReplayFeed(bars, clock=clock, symbol="AAPL", timeframe="1D"))
+        runner.start()
+        await runner.wait()
+        assert runner.errors == 0
+        return rec
+
+    rec = asyncio.run(live())
+    assert bt.summary["entries"] > 3
+    assert rec.setups == bt_rec.setups and rec.fills == bt_rec.fills and rec.orders == bt_rec.orders
+
+
+def test_sma_cross_truncation_changes_nothing_in_the_past(aapl: pd.DataFrame) -> None:
+    full = tradekit.backtest(aapl.iloc[:1200], strategy=SmaCross(10, 30))
+    cut = tradekit.backtest(aapl.iloc[:800], strategy=SmaCross(10, 30))
+    end = aapl.index[799]
+    past = full.setups[full.setups["ts"] <= end].drop(columns=["ts"]).reset_index(drop=True)
+    assert past.equals(cut.setups.drop(columns=["ts"]).reset_index(drop=True)) and len(past) > 3
+    fills_before = full.fills[full.fills["ts"] <= end].reset_index(drop=True)
+    assert fills_before.equals(cut.fills.reset_index(drop=True))

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tradekit.analytics.nb import first_exit_nb
-from tradekit.analytics.run import RunData, as_run_data
+from tradekit.analytics.run import RunData, as_run_data, bars_of
 
 __all__ = ["GateAnalytics", "counterfactuals", "gate_analytics", "gate_table"]
 
@@ -78,10 +78,8 @@ def counterfactuals(
     out["cf_exit_ts"] = pd.to_datetime(out["cf_exit_ts"], utc=True)
     horizon = np.iinfo(np.int64).max // 2 if max_bars is None else int(max_bars)
     for symbol, rows in setups.groupby("symbol"):
-        frame = bars.get(str(symbol))
-        if frame is None and len(bars) == 1:
-            frame = next(iter(bars.values()))
-        if frame is None or len(frame) == 0:
+        frame = bars_of(bars, str(symbol))
+        if frame is None:
             continue
         idx = pd.DatetimeIndex(frame.index).as_unit("ns")
         ts = idx.asi8

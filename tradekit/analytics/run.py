@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tradekit.runtime.backtest import BacktestResult
     from tradekit.store.repository import Store
 
-__all__ = ["RunData", "as_run_data", "decision_trades"]
+__all__ = ["RunData", "as_run_data", "bars_of", "decision_trades"]
 
 
 def _ns_col(df: pd.DataFrame, name: str, ts_name: str | None = None) -> pd.DataFrame:
@@ -166,6 +166,14 @@ def decision_trades(run: RunData) -> pd.DataFrame:
     )
     out = joined.rename(columns={dec_col: "decision_id", "id": "trade_id"})
     return out[cols].drop_duplicates("decision_id").reset_index(drop=True)
+
+
+def bars_of(bars: dict[str, pd.DataFrame], symbol: str) -> pd.DataFrame | None:
+    """The bars of ``symbol`` (or the only frame, whatever its key); None when unknown/empty."""
+    frame = bars.get(symbol)
+    if frame is None and len(bars) == 1:
+        frame = next(iter(bars.values()))
+    return frame if frame is not None and len(frame) else None
 
 
 def as_run_data(source: Any) -> RunData:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradekit.analytics.run import RunData, as_run_data, decision_trades
+from tradekit.analytics.run import RunData, as_run_data, bars_of, decision_trades
 
 __all__ = ["forward_returns", "signal_analytics", "signal_outcomes"]
 
@@ -37,10 +37,8 @@ def forward_returns(
     if len(signals) == 0:
         return out
     for symbol, rows in signals.groupby("symbol"):
-        frame = bars.get(str(symbol))
-        if frame is None and len(bars) == 1:
-            frame = next(iter(bars.values()))
-        if frame is None or len(frame) == 0:
+        frame = bars_of(bars, str(symbol))
+        if frame is None:
             continue
         ts = pd.DatetimeIndex(frame.index).as_unit("ns").asi8
         close = frame["close"].to_numpy(np.float64)
