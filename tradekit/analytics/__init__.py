@@ -8,7 +8,8 @@
   gate (:mod:`tradekit.analytics.gates`);
 * :func:`trade_distribution` -- R histogram, holding times, P&L by weekday and hour, streaks
   (:mod:`tradekit.analytics.trades`);
-* :func:`plot_backtest` -- the Bokeh chart behind ``BacktestResult.plot()``.
+* :func:`plot_backtest` -- the Bokeh chart behind ``BacktestResult.plot()``;
+* :class:`EquityTracker` -- the equity marks of a live engine, written to the store.
 
 Each takes a ``BacktestResult`` or a :class:`RunData`; ``RunData.from_store(store, run_id)``
 and :func:`store_analytics` read a run from the DuckDB store.
@@ -27,10 +28,12 @@ from tradekit.analytics.plot import fill_markers, plot_backtest
 from tradekit.analytics.run import RunData, as_run_data, decision_trades
 from tradekit.analytics.signals import forward_returns, signal_analytics
 from tradekit.analytics.store import read_equity, store_analytics
+from tradekit.analytics.tracker import EquityTracker
 from tradekit.analytics.trades import TradeDistribution, streaks, trade_distribution
 
 __all__ = [
     "TRADING_DAYS",
+    "EquityTracker",
     "GateAnalytics",
     "RunData",
     "TradeDistribution",
