@@ -169,7 +169,6 @@ def main() -> list[dict[str, Any]]:
     return rows
 
 
-
 def _child_main(argv: list[str]) -> None:
     kind, n, fast = argv[0], int(argv[1]), argv[2] == "1"
     result: dict[str, Any] = live_latency() if kind == "live" else child(kind, n, fast)

@@ -23,7 +23,7 @@ from tradekit.store import Store
 
 @pytest.fixture(scope="module")
 def inputs() -> ReplayInputs:
-    return replay_inputs("synthetic", days=2, history_days=30, seed=7)
+    return replay_inputs("synthetic", days=2, history_days=30, seed=1)
 
 
 def _plain(records: list[Any]) -> list[dict[str, Any]]:

@@ -53,8 +53,16 @@ async def test_kill_from_another_process_while_the_loop_is_blocked(
     assert blocked_at and t.state.value == "HALTED"
     later = [o for o in t.engine.broker.orders() if o.ts_ns >= blocked_at["ts"]]
     entries = [o for o in later if not o.tag.startswith("exit")]
-    assert entries and all(o.status is OrderStatus.REJECTED for o in entries)
-    assert all("HALTED" in o.reason for o in entries)
+    # every setup after the kill is decided SKIP by the trading_state gate (issue #13): no
+    # entry is even sent; one that were would be REJECTED by the halted risk engine
+    assert all(o.status is OrderStatus.REJECTED and "HALTED" in o.reason for o in entries)
+    after = t.store.query(
+        "SELECT action, gate_results FROM auto_decisions WHERE ts >= make_timestamp_ns(?)",
+        [blocked_at["ts"]],
+    )
+    assert len(after) > 0 and (after["action"] != "ENTER").all()
+    gates = after["gate_results"].astype(str)
+    assert gates.str.contains('"trading_state"').all() and gates.str.contains("HALTED").all()
     # only the exit plans of positions already open still act (stop-loss / time stop: they
     # reduce risk); nothing new is opened after the kill
     fills = t.store.query(

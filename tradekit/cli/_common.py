@@ -201,12 +201,13 @@ def load_config(path: str | None, **overrides: Any) -> AlgorithmConfig:
         cfg = AlgorithmConfig.parse(data)
     return cfg
 
+
 def replay_inputs(args: argparse.Namespace) -> ReplayInputs:
     """The replay data of the parsed arguments (:func:`tradekit.runtime.replay.replay_inputs`,
     the library's one place for it), with its honest label printed."""
     from tradekit.runtime.replay import replay_inputs as load_inputs
 
-    inp = load_inputs(args.data, symbol=args.symbol or "SPY", start=args.start, days=args.days,
+    inp = load_inputs(args.data, symbol=args.symbol, start=args.start, days=args.days,
                       history_days=args.history_days, seed=args.seed, vix=args.vix)  # fmt: skip
     print(f"data: {inp.label}")
     return inp

@@ -122,10 +122,19 @@ class RunPrinter:
         ``"quiet"``, ``"summary"`` or ``"verbose"``.
     out:
         Where to print (default stdout).
+    every:
+        Also print the progress line every this many bars (None: once per session).
     """
 
-    def __init__(self, engine: Any, verbosity: Verbosity = "summary", out: TextIO | None = None):
+    def __init__(
+        self,
+        engine: Any,
+        verbosity: Verbosity = "summary",
+        out: TextIO | None = None,
+        every: int | None = None,
+    ):
         self.engine = engine
+        self.every = every
         self.verbosity: Verbosity = verbosity
         self.out = out if out is not None else sys.stdout
         self.n = 0
@@ -144,6 +153,8 @@ class RunPrinter:
             self.session_line(prev)  # the previous session has ended
         self.n += 1
         self._last = bar
+        if self.every and self.n % self.every == 0 and self.verbosity != "quiet":
+            self._progress(bar)
         if self.verbosity == "verbose":
             for d in outcome.decisions:
                 self._print(_decision_line(bar, d))
@@ -154,6 +165,9 @@ class RunPrinter:
         if self.verbosity == "quiet" or day == self._reported_day:
             return
         self._reported_day = day
+        self._progress(bar)
+
+    def _progress(self, bar: Bar) -> None:
         e, s = self.engine, self.engine.ledger.summary()
         c = e.counts
         rate = self.n / max(time.perf_counter() - self.t0, 1e-9)

@@ -13,6 +13,7 @@ from tradekit.cli._common import (
     add_kill_flag_arg,
     load_config,
     positive_float,
+    positive_int,
     prepare_db_folder,
     replay_inputs,
 )
@@ -49,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     # compile / load the numba kernels now, so the first decision's latency is the decision's
     warm_kernels(progress=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
-    printer = RunPrinter(trader.engine, verbosity)
+    printer = RunPrinter(trader.engine, verbosity, every=args.every)
     trader.on_bar = printer
     resumed = trader.bars_seen > 0
     how = f"resumed after bar {trader.bars_seen:,}" if resumed else "new"
@@ -88,6 +89,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                       help="also print one line per decision (ENTER, SKIP with its reason)")  # fmt: skip
     talk.add_argument("--quiet", action="store_true",
                       help="print only the closing summary (no session lines)")  # fmt: skip
+    run.add_argument("--every", type=positive_int, default=None, metavar="N",
+                     help="also print the progress line every N bars (default: once per "
+                     "session)")  # fmt: skip
     add_db_arg(run, "every record is written to")
     add_kill_flag_arg(run, "polled every bar: `tradekit kill` writes it")
     run.add_argument("--new-run", action="store_true",

@@ -51,6 +51,7 @@ def _environment(engine: Engine) -> dict[str, Any]:
         "state_store": engine.risk.store,
         "market": getattr(engine.decider, "market", None),
         "options_pricer": getattr(engine.broker, "_options", None),
+        "greeks": getattr(engine.ledger, "_greeks", None),  # reads the quote source: a closure
     }
     env.update({name: getattr(engine, name) for name in _COMPONENTS})
     return {name: obj for name, obj in env.items() if obj is not None}

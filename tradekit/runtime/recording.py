@@ -1,23 +1,23 @@
-"""Records a replay writes besides the bus journal: the event calendar and the backtest run.
+"""Records a replay writes to the DuckDB store, so the UI, the API and analytics read it back.
 
+* :func:`record_backtest` (what ``tradekit.backtest(..., store=store)`` and ``tradekit
+  backtest`` use) registers the run in ``backtest_runs`` (config id, data label, parameters,
+  status ``running``) before the first bar; a
+  :class:`~tradekit.store.journal.StoreSubscriber` writes every record the engine publishes
+  under the run id; :meth:`BacktestRecording.finish` writes the equity marks to
+  ``equity_curve``, the event calendar the decisions were checked against, and the run's
+  ``results`` (the summary with its performance ``stats``; status ``done``). A run that raises
+  is marked ``failed`` with the error, and the error propagates.
 * :func:`record_event_calendar` fills ``event_calendar`` with the events the decision engine's
-  gate 8 knows for the replayed span (computed monthly OPEX and any user events), so the table
-  says which events the decisions were checked against.
-* :func:`recorded_backtest` runs :func:`~tradekit.runtime.backtest.run_backtest` as a row of
-  ``backtest_runs``: ``running`` with its config hash, data label and parameters before the
-  first bar, then ``done`` with the results (or ``failed`` with the error). The engine's
-  records go to the same database under the run's id, so the printed ``run_id`` names rows
-  that exist.
+  gate 8 knows for the replayed span (computed monthly OPEX and any user events).
 
 Examples
 --------
->>> from tradekit import AlgorithmConfig
+>>> from tradekit import backtest
 >>> from tradekit.data.datasets import load
 >>> from tradekit.store import Store
->>> cfg = AlgorithmConfig(symbols=("AAPL",), timeframe="1D")
 >>> with Store.open(":memory:") as store:
-...     res = recorded_backtest(store, load("aapl").iloc[:300], cfg, data_label="aapl",
-...                             market=lambda ts: 18.0)
+...     res = backtest(load("aapl").iloc[:300], store=store, data_label="aapl")
 ...     row = store.query("SELECT status, data_label FROM backtest_runs").iloc[0]
 >>> row["status"], row["data_label"]
 ('done', 'aapl')
@@ -26,21 +26,29 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
-from tradekit.core.clock import SimClock
 from tradekit.decision.event_calendar import EventCalendar
-from tradekit.runtime.backtest import BacktestResult, run_backtest
+from tradekit.store.journal import StoreSubscriber
 from tradekit.store.records import CalendarEvent
-from tradekit.store.repository import Store
 
-__all__ = ["calendar_rows", "record_event_calendar", "recorded_backtest"]
+if TYPE_CHECKING:
+    from tradekit.runtime.backtest import BacktestResult
+    from tradekit.store.repository import Store
+
+__all__ = [
+    "BacktestRecording",
+    "calendar_rows",
+    "free_run_id",
+    "record_backtest",
+    "record_event_calendar",
+]
 
 #: Days after the replay's end the calendar also covers (an option bought on the last day
 #: may be held to an expiry about this far out; gate 8 looks at the holding period).
@@ -85,71 +93,63 @@ def record_event_calendar(
     return store.write_calendar(calendar_rows(engine, tuple(engine.config.symbols), start, end))
 
 
-def _jsonable_results(summary: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in summary.items():
-        if isinstance(v, float) and not math.isfinite(v):
-            out[k] = None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-        else:
-            out[k] = v
-    return out
+def free_run_id(store: Store, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... : the first id with no run in the store."""
+    taken = set(store.query("SELECT run_id FROM backtest_runs")["run_id"])
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
 
 
-def recorded_backtest(
+class BacktestRecording:
+    """The open recording of one run; :meth:`finish` completes it with the result."""
+
+    def __init__(self, store: Store, subscriber: StoreSubscriber, run_id: str) -> None:
+        self.store, self.run_id, self._sub = store, run_id, subscriber
+
+    def finish(
+        self, result: BacktestResult, data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None
+    ) -> None:
+        """Flush the records, write the equity marks, the event calendar of ``data``'s span
+        (needs ``result.engine``) and the results; the run becomes ``done``."""
+        from tradekit.analytics.metrics import stats_to_json
+
+        self._sub.close()
+        self.store.write_equity(result.equity, run_id=self.run_id)
+        if data is not None and result.engine is not None:
+            record_event_calendar(self.store, result.engine, data)
+        summary = {k: v for k, v in result.summary.items() if k != "initial_equity"}
+        self.store.finish_backtest_run(
+            self.run_id, {**summary, "stats": stats_to_json(result.stats)}
+        )
+
+
+@contextmanager
+def record_backtest(
     store: Store,
-    data: pd.DataFrame | Mapping[str, pd.DataFrame],
+    bus: EventBus,
     config: AlgorithmConfig,
+    run_id: str,
+    params: Mapping[str, Any],
     *,
-    data_label: str,
-    params: Mapping[str, Any] | None = None,
-    on_start: Callable[[str], None] | None = None,
-    **kwargs: Any,
-) -> BacktestResult:
-    """:func:`run_backtest` with its run and its records stored in ``store``.
-
-    Parameters
-    ----------
-    store:
-        A writable store; the config is saved, the run registered, and every signal, setup,
-        decision, order, fill, trade, snapshot and alert written under the run id.
-    data, config, kwargs:
-        As for :func:`run_backtest` (``market``, ``quotes``...).
-    data_label:
-        What the bars are (``"aapl"``, ``"SYNTHETIC SPY 1min seed 11"``, a file path).
-    params:
-        Extra parameters recorded with the run (days, seed...).
-    on_start:
-        Called with the run id once the run row exists (before the first bar).
-
-    Returns
-    -------
-    BacktestResult
-        Its ``run_id`` is the ``backtest_runs`` row's.
-    """
-    from tradekit.store.journal import StoreSubscriber
-
+    data_label: str | None = None,
+) -> Iterator[BacktestRecording]:
+    """Register ``run_id`` and write what ``bus`` carries into ``store`` until ``finish``."""
     config_id = store.save_config(config)
-    start, end = _dates(data)
-    run_params = {"data_label": data_label, "first_date": start.isoformat(),
-                  "last_date": end.isoformat(), "config_name": config.name,
-                  "config_version": config.version, **dict(params or {})}  # fmt: skip
-    run_id = store.start_backtest_run(config_id, run_params, data_label=data_label)
-    if on_start is not None:
-        on_start(run_id)
-    bus = EventBus()
-    # a replay needs no per-fill durability (it is rerun, not resumed): everything is
-    # batched, so the records cost a few large transactions instead of two per fill
-    sub = StoreSubscriber(store, bus, run_id=run_id, batch_size=20_000, flush_interval_s=None,
-                          clock=SimClock(), sync_topics=(), config_hash=config_id,
-                          algorithm_version=config.version)  # fmt: skip
+    rid = store.start_backtest_run(config_id, params, run_id=run_id, data_label=data_label)
+    # a replay is not a live account: nothing needs writing before the next bar, so every
+    # record waits for a large batch (a synchronous write per fill costs ~30 ms each)
+    sub = StoreSubscriber(
+        store, bus, run_id=rid, batch_size=50_000, flush_interval_s=None, sync_topics=(),
+        journal=False, config_hash=config.content_hash, algorithm_version=config.version,
+    )  # fmt: skip
+    rec = BacktestRecording(store, sub, rid)
     try:
-        res = run_backtest(data, config, bus=bus, run_id=run_id, keep_engine=True, **kwargs)
-        sub.close()
-        if res.engine is not None:
-            record_event_calendar(store, res.engine, data)
+        yield rec
     except BaseException as exc:
         sub.close()
-        store.fail_backtest_run(run_id, exc)
+        store.fail_backtest_run(rid, exc if isinstance(exc, Exception) else repr(exc))
         raise
-    store.finish_backtest_run(run_id, _jsonable_results(res.summary))
-    return res

@@ -27,7 +27,7 @@ import pandas as pd
 from tradekit.config import AlgorithmConfig
 from tradekit.core.clock import SimClock
 from tradekit.data.feeds import ReplayFeed
-from tradekit.errors import DataError
+from tradekit.errors import DataError, TradekitError
 from tradekit.runtime.autotrader import AutoTrader
 from tradekit.store import Store
 
@@ -54,7 +54,7 @@ class ReplayInputs:
 def replay_inputs(
     data: str | os.PathLike[str] = "synthetic",
     *,
-    symbol: str = "SPY",
+    symbol: str | None = None,
     start: str = "2023-02-27",
     days: int = 5,
     history_days: int = 260,
@@ -68,8 +68,11 @@ def replay_inputs(
     data:
         ``"synthetic"``, a shipped dataset name (``aapl``, ``goog``, ``ibm``, ``msft``,
         ``aapl_2019``) or the path of a bar file (CSV / Parquet / DuckDB).
-    symbol, start, days, history_days, seed:
-        The synthetic series: symbol, first session of the history, sessions replayed after
+    symbol:
+        The synthetic series' symbol (default ``SPY``) or a bar file's (default its file name,
+        upper-cased); ignored for a shipped dataset.
+    start, days, history_days, seed:
+        The synthetic series: first session of the history, sessions replayed after
         ``history_days`` sessions of history (IV rank looks back a year), seed.
     vix:
         Fixed VIX level for real data (no VIX history ships).
@@ -87,6 +90,7 @@ def replay_inputs(
         raise DataError(f"history_days must be >= 0, got {history_days}", rule="range")
     name = os.fspath(data)
     if name == "synthetic":
+        symbol = symbol or "SPY"
         history = datasets.synthetic_intraday(
             symbol, start=start, days=history_days + days, seed=seed
         )
@@ -103,7 +107,8 @@ def replay_inputs(
         sym = name.split("_")[0].upper()
         source = datasets.info(name).get("source", "shipped sample")
         label = f"REAL daily bars {sym} from {source} ({len(bars):,} bars); VIX fixed at {vix}"
-        return ReplayInputs(bars, bars, None, sym, "1D", label, f"{name}:1D:vix{vix}", seed, vix)
+        short = f"REAL {sym} 1D ({name}); VIX {vix}"
+        return ReplayInputs(bars, bars, None, sym, "1D", label, short, seed, vix)
     path = Path(name)
     if not path.exists():
         raise DataError(f"no data {name!r}: not 'synthetic', a shipped dataset "
@@ -111,14 +116,21 @@ def replay_inputs(
     from tradekit.data.schema import infer_bar_duration_ns
     from tradekit.data.sources.files import load_bars
 
-    bars = load_bars(path)
-    sym = str(bars.attrs.get("symbol") or path.stem.split("_")[0]).upper()
+    try:
+        bars = load_bars(path)  # validated: a DataError names the bad row and its rule
+    except TradekitError:
+        raise
+    except Exception as exc:  # unreadable: not CSV/Parquet inside, missing columns, ...
+        raise DataError(f"cannot read bars from {path}: {exc}", rule="bars_file") from exc
+    if bars.empty:
+        raise DataError(f"{path}: no bars in the file", rule="empty")
+    sym = (symbol or path.name.split(".")[0]).upper()
     ts = bars.index.asi8
     daily = len(ts) < 2 or infer_bar_duration_ns(ts) >= 86_400 * 10**9
     tf = "1D" if daily else "1min"
     label = f"bars from {path} ({len(bars):,} bars, {sym} {tf}); VIX fixed at {vix}"
     return ReplayInputs(
-        bars, bars, None, sym, tf, label, f"file:{path.resolve()}:vix{vix}", seed, vix
+        bars, bars, None, sym, tf, label, f"file {sym} {tf} {path.resolve()}; VIX {vix}", seed, vix
     )
 
 

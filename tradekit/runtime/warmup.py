@@ -107,9 +107,11 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
     from tradekit.config import AlgorithmConfig
     from tradekit.core.clock import SimClock
     from tradekit.data import datasets, resample
+    from tradekit.data.feeds import ReplayFeed
     from tradekit.data.market import MarketDataService
     from tradekit.data.schema import bars_to_events
     from tradekit.runtime.kernel import Engine
+    from tradekit.runtime.precomputed import PrecomputedPipeline
 
     w = _World()
 
@@ -132,6 +134,11 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
         w.engine = Engine(cfg, clock=SimClock(), market=market, quotes=quotes)
         w.bars = bars_to_events(w.history.iloc[390 + 60 : 390 + 124], "SPY", "1min")
         feed(w.bars[:60])
+        # the batch kernels of a backtest's fast path (tradekit.runtime.precomputed)
+        replay = ReplayFeed(w.history.iloc[:390], clock=SimClock(), symbol="SPY", timeframe="1min")
+        PrecomputedPipeline(
+            cfg, "SPY", "1min", replay.arrays("SPY"), calendar=w.engine.calendar.name
+        )
 
     def decisions() -> None:
         assert w.engine is not None

@@ -497,6 +497,32 @@ class Store(StoreReads, StoreRuns, StoreLive):
         conflict = _upsert_sql(["run_id"] + [c.name for c in DAILY_COLS], ("run_id", "date"))
         return self._write("daily_performance", DAILY_COLS, recs, {"run_id": run_id}, conflict)
 
+    def write_equity(self, equity: pd.Series, *, run_id: str = LIVE_RUN_ID) -> int:
+        """Upsert equity marks (currency, tz-aware index) of a run, keyed by ``(run_id, ts)``."""
+        idx = pd.DatetimeIndex(equity.index)
+        if idx.tz is None:
+            raise StoreError("write_equity: the equity index must be tz-aware (UTC)")
+        ts = idx.tz_convert("UTC").tz_localize(None).as_unit("ns")
+        tbl = pa.table(
+            {
+                "run_id": pa.array([run_id] * len(ts), pa.string()),
+                "ts": pa.array(ts.to_numpy(), pa.timestamp("ns")),
+                "equity": pa.array(equity.to_numpy(dtype=np.float64), pa.float64()),
+            }
+        )
+        return self._insert(
+            "equity_curve", tbl, "ON CONFLICT (run_id, ts) DO UPDATE SET equity = excluded.equity"
+        )
+
+    def equity(self, run_id: str = LIVE_RUN_ID) -> pd.Series:
+        """The equity marks of ``run_id`` (a float Series on a UTC index; empty when none)."""
+        df = self.query(
+            "SELECT ts, equity FROM equity_curve WHERE run_id = ? ORDER BY ts", [run_id]
+        )
+        idx = pd.DatetimeIndex(pd.to_datetime(df["ts"]), name="ts")
+        idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+        return pd.Series(df["equity"].to_numpy(dtype=np.float64), index=idx, name="equity")
+
     def write_calendar(self, events: Iterable[CalendarEvent]) -> int:
         """Add or update (description) event-calendar rows; ``kind`` must be a known kind."""
         recs = _last_by_key(_records(events, CalendarEvent, "write_calendar"), lambda c: c.id)

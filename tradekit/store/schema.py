@@ -312,12 +312,23 @@ _V4_AUTOTRADER: tuple[str, ...] = (
     "ALTER TABLE daily_performance ADD COLUMN IF NOT EXISTS win_rate DOUBLE",
 )
 
+#: Equity marks of a run (one per bar), for performance analytics read back from the store.
+_V5_EQUITY: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS equity_curve (
+        run_id VARCHAR NOT NULL,
+        ts TIMESTAMP_NS NOT NULL,
+        equity DOUBLE NOT NULL,
+        PRIMARY KEY (run_id, ts)
+    )""",
+)
+
 #: Every migration, in order. Append new ones; never edit a released one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _V1_TABLES),
     Migration(2, "lookup indexes", _V2_INDEXES),
     Migration(3, "record links, option snapshot facts, run data label", _V3_RECORD_LINKS),
     Migration(4, "auto-trader checkpoints and live runs", _V4_AUTOTRADER),
+    Migration(5, "equity curve", _V5_EQUITY),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -113,6 +113,7 @@ async def test_runner_state_events_carry_a_real_time() -> None:
     year_2000 = 946_684_800_000_000_000
     assert len(seen) >= 2 and min(seen) > year_2000
 
+
 async def test_restarting_a_stopped_runner_is_a_clear_error() -> None:
     from tradekit.errors import TraderError
 
