@@ -83,6 +83,17 @@ def _check_hhmm(text: str, name: str) -> None:
         raise ValueError(f"{name} must be HH:MM, got {text!r}")
 
 
+def _validate_kind_families(kinds: dict[str, str]) -> None:
+    families = set(_default_family_weights())
+    for kind, family in kinds.items():
+        if not kind or kind != kind.strip():
+            raise ValueError(f"kind_families: bad kind name {kind!r}")
+        if kind in SIGNAL_FAMILIES or kind == "SWEEP":
+            raise ValueError(f"kind_families: {kind!r} is a built-in kind")
+        if family not in families:
+            raise ValueError(f"kind_families: family of {kind!r} must be one of {sorted(families)}")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
@@ -201,6 +212,10 @@ class DecisionConfig(_Model):
     max_vix: float = Field(30.0, gt=0)
     vix_missing_policy: Literal["block", "allow"] = "block"
     family_weights: dict[str, float] = Field(default_factory=_default_family_weights)
+    kind_families: dict[str, str] = Field(
+        default_factory=dict,
+        description="signal kinds of user strategies -> family (extends SIGNAL_FAMILIES)",
+    )
     min_factor_score: float = Field(6.0, ge=0)
     min_roles: int = Field(2, ge=1, le=3)
     min_rr_reversal: float = Field(3.0, gt=0)
@@ -223,6 +238,7 @@ class DecisionConfig(_Model):
             raise ValueError("session_end must be after session_start")
         if set(self.family_weights) != set(_default_family_weights()):
             raise ValueError(f"family_weights needs exactly {sorted(_default_family_weights())}")
+        _validate_kind_families(self.kind_families)
         if self.risk_per_trade > HardLimits.MAX_RISK_PER_TRADE:
             raise ValueError(f"risk_per_trade above hard limit {HardLimits.MAX_RISK_PER_TRADE}")
         if self.daily_loss_limit > HardLimits.MAX_DAILY_LOSS:
@@ -519,6 +535,8 @@ class AlgorithmConfig(_Model):
     def content_hash(self) -> str:
         """SHA-256 (first 16 hex chars) of the parameters, excluding ``name`` and ``version``."""
         data = self.model_dump(mode="json", exclude={"name", "version"})
+        if not data["decision"]["kind_families"]:  # added later: empty keeps the older hashes
+            del data["decision"]["kind_families"]
         blob = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -147,7 +147,7 @@ class DecisionEngine:
         self._hash = config.content_hash
         #: ``config.content_hash``, computed once (it serialises the whole config).
         self.config_hash = self._hash
-        self.scorer = Scorer(dc.family_weights)
+        self.scorer = Scorer(dc.family_weights, dc.kind_families)
         #: per-order share cap: the configured one within the hard limit (config is frozen)
         self._max_units = min(config.risk.max_order_qty, HardLimits.MAX_SHARES_PER_ORDER)
         self._sizer = Sizer(config.risk, self._max_units)

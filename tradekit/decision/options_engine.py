@@ -174,7 +174,9 @@ class OptionsDecisionEngine:
         self._gates: dict[TimeframeClass, tuple[Gate, ...]] = {}
         self._windows: dict[TimeframeClass, SessionWindow] = {}
         for tf, p in config.options.classes.items():
-            self._scorers[tf] = Scorer(p.family_weights or config.decision.family_weights)
+            self._scorers[tf] = Scorer(
+                p.family_weights or config.decision.family_weights, config.decision.kind_families
+            )
             self._windows[tf] = SessionWindow(
                 self.stock.calendar, p.session_start, p.session_end, self.stock.tz
             )

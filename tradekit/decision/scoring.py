@@ -97,23 +97,33 @@ def reward_risk(entry: float, stop: float, tp1: float) -> float:
 _new_tuple = tuple.__new__
 
 
-def _lookup(family_weights: Mapping[str, float]) -> dict[str, tuple[str, float]]:
+def _lookup(
+    family_weights: Mapping[str, float], kind_families: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, float]]:
     table: dict[str, tuple[str, float]] = {}
     for kind in (*SIGNAL_FAMILIES, *_ALIASES):
         fam = family_of(kind)
         if fam is not None:
             table[kind] = (fam, float(family_weights[fam]))
+    for kind, fam in (kind_families or {}).items():  # user strategies' kinds
+        table[kind] = (fam, float(family_weights[fam]))
     return table
 
 
 class Scorer:
     """:func:`score_setup` with the kind → (family, weight) table built once and the
-    kind-dependent part memoised per ``active_signals`` tuple (engine hot path)."""
+    kind-dependent part memoised per ``active_signals`` tuple (engine hot path).
+
+    ``kind_families`` adds the signal kinds of user strategies
+    (``DecisionConfig.kind_families``) to the built-in vocabulary.
+    """
 
     __slots__ = ("_cache", "_table")
 
-    def __init__(self, family_weights: Mapping[str, float]) -> None:
-        self._table = _lookup(family_weights)
+    def __init__(
+        self, family_weights: Mapping[str, float], kind_families: Mapping[str, str] | None = None
+    ) -> None:
+        self._table = _lookup(family_weights, kind_families)
         self._cache: dict[tuple[str, ...], SetupScore] = {}
 
     def _analyse(self, kinds: tuple[str, ...]) -> SetupScore:
@@ -161,8 +171,13 @@ class Scorer:
         return _new_tuple(SetupScore, (*base[:6], reward_risk(setup.entry, setup.stop, setup.tp1)))
 
 
-def score_setup(setup: Setup, family_weights: Mapping[str, float]) -> SetupScore:
-    """Analyse ``setup`` with ``family_weights`` (family → weight).
+def score_setup(
+    setup: Setup,
+    family_weights: Mapping[str, float],
+    kind_families: Mapping[str, str] | None = None,
+) -> SetupScore:
+    """Analyse ``setup`` with ``family_weights`` (family → weight) and the extra kinds
+    ``kind_families`` (kind → family) of user strategies.
 
     Examples
     --------
@@ -174,4 +189,4 @@ def score_setup(setup: Setup, family_weights: Mapping[str, float]) -> SetupScore
     >>> sc.total, sc.primary, sc.confirmations, sc.mode.value, sc.rr
     (5.5, 'FVG', ('BOS',), 'TREND', 2.0)
     """
-    return Scorer(family_weights)(setup)
+    return Scorer(family_weights, kind_families)(setup)

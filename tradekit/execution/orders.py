@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 from tradekit.core.enums import OrderStatus, OrderType, Side, TimeInForce
-from tradekit.core.events import Decision, Leg, Order
+from tradekit.core.events import Decision, Leg, OptionContract, Order
 from tradekit.core.ids import make_id
 from tradekit.core.records import fast_record
 from tradekit.errors import IllegalTransition
@@ -42,6 +42,7 @@ __all__ = [
     "LEGAL_TRANSITIONS",
     "OrderRequest",
     "OrderState",
+    "closing_request",
     "deterministic_order_id",
     "fill_id",
     "order_id_for",
@@ -361,3 +362,26 @@ def order_request_from_decision(
     # decision_id, tag
     return OrderRequest(decision.symbol, side, float(decision.quantity), order_type, tif,
                         limit_price, None, legs, decision.id, tag)  # fmt: skip
+
+
+def closing_request(
+    symbol: str,
+    qty: float,
+    contract: OptionContract | None,
+    underlying: str,
+    *,
+    client_id: str,
+    tag: str,
+) -> OrderRequest:
+    """A market order closing a position of signed ``qty`` in ``symbol``: a stock position
+    is sold (or bought back), an option position is reversed as one leg of its underlying."""
+    side = Side.SELL if qty > 0 else Side.BUY
+    legs = (Leg(contract, 1),) if contract is not None else ()
+    return OrderRequest(
+        underlying if legs else symbol,
+        side,
+        abs(qty),
+        legs=legs,
+        client_id=client_id,
+        tag=tag,
+    )

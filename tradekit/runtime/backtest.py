@@ -1,6 +1,8 @@
 """Replay backtests through the very same :class:`~tradekit.runtime.kernel.Engine` used live.
 
-A backtest is ``for bar in feed: clock.set_time(bar.close); engine.on_bar(bar)`` — nothing
+:func:`backtest` (exported as ``tradekit.backtest``) is the public entry: bars, an optional
+configuration and an optional :class:`~tradekit.strategy.Strategy` in, a
+:class:`BacktestResult` out. :func:`run_backtest` is its engine. A backtest is ``for bar in feed: clock.set_time(bar.close); engine.on_bar(bar)`` — nothing
 more. The :class:`EventRecorder` collects what the engine published, and
 :class:`BacktestResult` turns it into DataFrames and a small summary. Because the engine is
 the live one, every decision here is what the live trader would have decided on those bars.
@@ -31,10 +33,19 @@ from tradekit.core.events import Decision, Fill, Order, Setup, Signal, to_dict
 from tradekit.core.ids import make_id
 from tradekit.data.feeds import ReplayFeed
 from tradekit.decision.base import MarketView
+from tradekit.errors import DataError
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.kernel import Engine
+from tradekit.strategy import Strategy, strategy_config, strategy_name
 
-__all__ = ["BacktestResult", "EventRecorder", "run_backtest", "summarize"]
+__all__ = [
+    "BacktestResult",
+    "EventRecorder",
+    "backtest",
+    "infer_timeframe",
+    "run_backtest",
+    "summarize",
+]
 
 
 class EventRecorder:
@@ -96,6 +107,8 @@ class BacktestResult:
     equity: pd.Series
     summary: dict[str, Any] = field(default_factory=dict)
     engine: Engine | None = field(default=None, repr=False)
+    strategy: str = "confluence"
+    bars: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
 
 def summarize(equity: pd.Series, trades: pd.DataFrame, initial_cash: float) -> dict[str, Any]:
@@ -134,6 +147,7 @@ def run_backtest(
     bus: EventBus | None = None,
     run_id: str | None = None,
     keep_engine: bool = False,
+    strategy: Strategy | None = None,
 ) -> BacktestResult:
     """Replay ``data`` bar by bar through a fresh :class:`Engine`.
 
@@ -151,13 +165,16 @@ def run_backtest(
         Identifier of the run (deterministic from the config hash and data span if None).
     keep_engine:
         Keep the engine on the result (for inspection; it holds the ledger).
+    strategy:
+        What turns bars into setups (default the built-in confluence strategy); ``config``
+        is used as given (see :func:`backtest` for the strategy's gate overrides).
     """
     cfg = config if config is not None else AlgorithmConfig()
     bus = bus if bus is not None else EventBus()
     clock = SimClock()
     symbol = cfg.symbols[0] if isinstance(data, pd.DataFrame) else None
     feed = ReplayFeed(data, clock=clock, symbol=symbol, timeframe=cfg.timeframe)
-    engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes)
+    engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes, strategy=strategy)
     rec = EventRecorder(bus)
     eq_ts: list[int] = []
     eq_val: list[float] = []
@@ -189,4 +206,113 @@ def run_backtest(
         equity=equity,
         summary=summary,
         engine=engine if keep_engine else None,
+        strategy=strategy_name(engine.strategy),
+        bars=dict(data) if not isinstance(data, pd.DataFrame) else {symbol or "": data},
     )
+
+
+_TIMEFRAMES: tuple[tuple[str, int], ...] = tuple(
+    (tf, int(pd.Timedelta(tf).value)) for tf in ("1min", "5min", "15min", "30min", "1h", "4h")
+)
+_DAY_NS = int(pd.Timedelta("1D").value)
+
+
+def infer_timeframe(bars: pd.DataFrame) -> str:
+    """The timeframe rule of a bar frame from its median bar spacing.
+
+    Intraday spacings must be one of 1, 5, 15, 30 minutes, 1 or 4 hours; spacings of one to
+    four days (weekends, holidays) are daily bars.
+
+    Raises
+    ------
+    DataError
+        Fewer than two bars, or a spacing that is none of those (pass ``timeframe=``).
+    """
+    if len(bars.index) < 2:
+        raise DataError("cannot infer the timeframe of fewer than two bars", rule="timeframe")
+    step = int(pd.Series(pd.DatetimeIndex(bars.index).asi8).diff().median())
+    for tf, ns in _TIMEFRAMES:
+        if step == ns:
+            return tf
+    if _DAY_NS <= step <= 4 * _DAY_NS:
+        return "1D"
+    raise DataError(
+        f"bar spacing {pd.Timedelta(step, unit='ns')} is no known timeframe; pass timeframe=",
+        rule="timeframe",
+    )
+
+
+def backtest(
+    bars: pd.DataFrame | Mapping[str, pd.DataFrame],
+    config: AlgorithmConfig | None = None,
+    strategy: Strategy | None = None,
+    *,
+    market: MarketView | Callable[[int], float | None] | None = None,
+    quotes: QuoteSource | None = None,
+    symbol: str | None = None,
+    timeframe: str | None = None,
+    bus: EventBus | None = None,
+    run_id: str | None = None,
+    keep_engine: bool = False,
+) -> BacktestResult:
+    """Backtest ``strategy`` on ``bars`` through the live engine: the one public entry.
+
+    Parameters
+    ----------
+    bars:
+        One bar frame or ``{symbol: frame}`` (the bar contract; validated).
+    config:
+        The algorithm, used exactly as given. ``None`` builds one for the data: the symbols
+        (``symbol=``, else ``bars.attrs["symbol"]``, else ``"SPY"``), the timeframe
+        (``timeframe=``, else :func:`infer_timeframe`), the strategy's
+        ``config_overrides`` (:func:`~tradekit.strategy.strategy_config`; e.g. ``SmaCross``
+        lets single-signal setups through gates 1, 3 and 4), and, when no ``market`` is
+        given, ``decision.vix_missing_policy="allow"`` (no VIX is known; the session gate
+        records "VIX missing: allow" on every decision). With your own config, apply
+        ``strategy_config(strategy, config)`` yourself if the strategy needs it.
+    strategy:
+        Any :class:`~tradekit.strategy.Strategy`; default the built-in confluence algorithm.
+    market, quotes:
+        VIX / option chains and option quotes (see :class:`~tradekit.runtime.kernel.Engine`).
+    symbol, timeframe:
+        Only used to build the default config.
+    bus, run_id, keep_engine:
+        As in :func:`run_backtest`.
+
+    Examples
+    --------
+    >>> from tradekit.data.datasets import load
+    >>> from tradekit.strategy import SmaCross
+    >>> res = backtest(load("aapl").iloc[:300], strategy=SmaCross(10, 30))
+    >>> res.config.timeframe, res.strategy, len(res.equity)
+    ('1D', 'sma_cross_10_30', 300)
+    """
+    if config is None:
+        config = _default_config(bars, strategy, symbol, timeframe, with_market=market is not None)
+    return run_backtest(
+        bars, config, market=market, quotes=quotes, bus=bus, run_id=run_id,
+        keep_engine=keep_engine, strategy=strategy,
+    )  # fmt: skip
+
+
+def _default_config(
+    bars: pd.DataFrame | Mapping[str, pd.DataFrame],
+    strategy: Strategy | None,
+    symbol: str | None,
+    timeframe: str | None,
+    *,
+    with_market: bool,
+) -> AlgorithmConfig:
+    if isinstance(bars, pd.DataFrame):
+        symbols: tuple[str, ...] = (symbol or str(bars.attrs.get("symbol") or "SPY"),)
+        first = bars
+    else:
+        symbols = tuple(bars)
+        if not symbols:
+            raise DataError("no bar frames given", rule="empty")
+        first = bars[symbols[0]]
+    tf = timeframe or infer_timeframe(first)
+    cfg = AlgorithmConfig(symbols=symbols, timeframe=tf)
+    if not with_market:
+        cfg = cfg.with_overrides({"decision.vix_missing_policy": "allow"})
+    return strategy_config(strategy, cfg)

@@ -13,7 +13,9 @@ Per closed bar, in this order (ARCHITECTURE.md, "one engine, two clocks"):
    the previous bar's close fills here, at the earliest at this bar's open);
 3. the ledger marks the position at the close; the risk engine records the price and checks
    the daily-loss limit; the external kill flag is polled;
-4. the setup pipeline turns the bar into signals and setups (published);
+4. the setup pipeline turns the bar into signals (published) and confluence setups, and the
+   strategy (:mod:`tradekit.strategy`, default the confluence one) turns the bar, its signals
+   and the account into setups (published) and close requests;
 5. each setup is decided (all gates recorded, ``decisions.*`` published); an ENTER goes
    through the pre-trade risk checks and, when approved, to the broker with its exit plan;
 6. position snapshots are published.
@@ -43,8 +45,8 @@ from typing import Any
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import NS_PER_DAY, Clock, SimClock
-from tradekit.core.enums import DecisionAction, OrderStatus, RunMode, Side
-from tradekit.core.events import Bar, Decision, Fill, Leg, Order, Setup, Signal
+from tradekit.core.enums import DecisionAction, OrderStatus, RunMode
+from tradekit.core.events import Bar, Decision, Fill, Order, Setup, Signal
 from tradekit.data.calendar import get_calendar
 from tradekit.decision.base import MarketView, OptionsMarketView
 from tradekit.decision.engine import DecisionEngine
@@ -53,12 +55,13 @@ from tradekit.decision.options_engine import OptionsDecisionEngine
 from tradekit.execution.base import QuoteSource
 from tradekit.execution.broker import PaperBroker
 from tradekit.execution.exits import ExitPlan
-from tradekit.execution.orders import OrderRequest, order_request_from_decision
+from tradekit.execution.orders import closing_request, order_request_from_decision
 from tradekit.portfolio.ledger import Ledger
 from tradekit.risk.engine import RiskEngine, StateStore
 from tradekit.risk.killswitch import KillSwitch
 from tradekit.signals.mtf import timeframe_ns
 from tradekit.signals.pipeline import SetupPipeline
+from tradekit.strategy import ConfluenceStrategy, Strategy, StrategyDriver
 
 __all__ = ["BarOutcome", "Engine"]
 
@@ -100,6 +103,10 @@ class Engine:
     kill_flag_path:
         A file whose existence trips the kill switch (``tradekit kill`` writes it); polled
         once per bar.
+    strategy:
+        What turns bars into setups (:class:`~tradekit.strategy.Strategy`); default the
+        built-in :class:`~tradekit.strategy.ConfluenceStrategy`. A strategy that raises
+        becomes an ``alerts.strategy`` alert, never a dead loop.
     """
 
     def __init__(
@@ -113,6 +120,7 @@ class Engine:
         calendar: str = "XNYS",
         state_store: StateStore | None = None,
         kill_flag_path: str | Path | None = None,
+        strategy: Strategy | None = None,
     ) -> None:
         self.config = config
         self.clock: Clock = clock if clock is not None else SimClock()
@@ -150,6 +158,8 @@ class Engine:
         self._intraday = timeframe_ns(config.timeframe) < NS_PER_DAY
         self._pipelines: dict[str, SetupPipeline] = {}
         self.counts: Counter[str] = Counter()
+        self.strategy: Strategy = strategy if strategy is not None else ConfluenceStrategy()
+        self._strategy = StrategyDriver(self.strategy, self)
 
     # -- the one entry point -------------------------------------------------------------------
     def on_bar(self, bar: Bar) -> BarOutcome:
@@ -165,16 +175,17 @@ class Engine:
         out = self._pipeline(bar).update(bar)
         for sig in out.signals:
             self.bus.publish(f"signals.{sig.kind.lower()}", sig)
+        setups = self._strategy.step(bar, out.signals, out.setups)
         decisions: list[Decision] = []
-        for setup in out.setups:
+        for setup in setups:
             self.bus.publish("setups.new", setup)
             decisions.append(self._decide(setup))
         for snap in self.ledger.snapshot():
             self.bus.publish("positions.snapshot", snap)
         self.counts["signals"] += len(out.signals)
-        self.counts["setups"] += len(out.setups)
+        self.counts["setups"] += len(setups)
         self.counts["fills"] += len(fills)
-        return BarOutcome(bar, out.signals, out.setups, decisions, fills)
+        return BarOutcome(bar, out.signals, setups, decisions, fills)
 
     # -- steps ------------------------------------------------------------------------------------
     def _pipeline(self, bar: Bar) -> SetupPipeline:
@@ -232,16 +243,8 @@ class Engine:
         for symbol, pos in sorted(self.ledger.positions.items()):
             if pos.qty == 0:
                 continue
-            side = Side.SELL if pos.qty > 0 else Side.BUY
-            legs = (Leg(pos.contract, 1),) if pos.contract is not None else ()
-            request = OrderRequest(
-                pos.underlying if legs else symbol,
-                side,
-                abs(pos.qty),
-                legs=legs,
-                client_id=f"flatten:{symbol}:{now}",
-                tag="flatten",
-            )
+            request = closing_request(symbol, pos.qty, pos.contract, pos.underlying,
+                                      client_id=f"flatten:{symbol}:{now}", tag="flatten")  # fmt: skip
             orders.append(self.broker.submit(request))
         return orders
 
