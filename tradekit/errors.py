@@ -16,10 +16,12 @@ __all__ = [
     "IllegalTransition",
     "OrderRejected",
     "PluginError",
+    "RecoveryError",
     "RiskDenied",
     "StoreError",
     "StoreLockedError",
     "TradekitError",
+    "TraderError",
 ]
 
 
@@ -94,3 +96,11 @@ class FeedStalled(FeedError):
 
 class PluginError(TradekitError):
     """A user-supplied callback (custom detector, gate, model) raised; it is wrapped in this."""
+
+
+class TraderError(TradekitError):
+    """The auto-trader (or live runner) cannot do what was asked in its current state."""
+
+
+class RecoveryError(TraderError):
+    """A restart could not reconcile the stored state; the trader starts HALTED."""

@@ -1,20 +1,22 @@
-"""Pieces every ``tradekit`` subcommand shares: default paths, config loading, replay inputs."""
+"""Pieces every ``tradekit`` subcommand shares: default paths, config loading, replay inputs
+(the data itself is built by :mod:`tradekit.runtime.replay`, the library's one place for it)."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tradekit.config import AlgorithmConfig
 
+if TYPE_CHECKING:
+    from tradekit.runtime.replay import ReplayInputs
+
 __all__ = [
     "DEFAULT_DB",
     "DEFAULT_KILL_FLAG",
-    "ReplayInputs",
     "add_data_args",
     "fmt_ts",
     "load_config",
@@ -33,54 +35,22 @@ def load_config(path: str | None, **overrides: Any) -> AlgorithmConfig:
     return AlgorithmConfig.parse(data)
 
 
-@dataclass(frozen=True)
-class ReplayInputs:
-    """What a replay needs: the bars to replay, the causal history the market data service may
-    look back into (IV rank needs a year of VIX), the VIX, and the series' names."""
-
-    bars: pd.DataFrame
-    history: pd.DataFrame
-    vix: pd.Series | None
-    symbol: str
-    timeframe: str
-
-
 def replay_inputs(args: argparse.Namespace) -> ReplayInputs:
-    """Load or generate the replay data and print an honest label of what it is."""
-    from tradekit.data import datasets
+    """The replay data of the parsed arguments (:func:`tradekit.runtime.replay.replay_inputs`),
+    with its honest label printed."""
+    from tradekit.runtime.replay import replay_inputs as load_inputs
 
-    if args.data == "synthetic":
-        total = args.history_days + args.days
-        history = datasets.synthetic_intraday(
-            args.symbol, start=args.start, days=total, seed=args.seed
-        )
-        vix = datasets.synthetic_vix(history, per="day")
-        first = history.index.normalize().unique()[args.history_days]
-        bars = history[history.index >= first]
-        print(f"data: SYNTHETIC {args.symbol} 1-minute bars - replaying {len(bars):,} bars "
-              f"({args.days} sessions from {first:%Y-%m-%d}) after {args.history_days} sessions "
-              f"of history, seed {args.seed}; synthetic VIX and synthetic option chains "
-              "(not market data)")  # fmt: skip
-        return ReplayInputs(bars, history, vix, args.symbol, "1min")
-    bars = datasets.load(args.data)
-    symbol = args.data.split("_")[0].upper()
-    info = datasets.info(args.data)
-    print(f"data: REAL daily bars {symbol} from {info.get('source', 'shipped sample')} "
-          f"({len(bars):,} bars); VIX fixed at {args.vix} (no VIX history ships)")  # fmt: skip
-    return ReplayInputs(bars, bars, None, symbol, "1D")
+    inp = load_inputs(args.data, symbol=args.symbol, start=args.start, days=args.days,
+                      history_days=args.history_days, seed=args.seed, vix=args.vix)  # fmt: skip
+    print(f"data: {inp.label}")
+    return inp
 
 
-def market_for(inp: ReplayInputs, args: argparse.Namespace) -> tuple[Any, Any]:
+def market_for(inp: ReplayInputs, args: argparse.Namespace | None = None) -> tuple[Any, Any]:
     """The market view and option quote source of a replay."""
-    if inp.vix is None:
-        fixed = float(args.vix)
-        return (lambda ts: fixed), None
-    from tradekit.data.market import MarketDataService
+    from tradekit.runtime.replay import replay_market
 
-    market = MarketDataService.with_synthetic_chains(
-        {inp.symbol: inp.history}, vix=inp.vix, seed=args.seed
-    )
-    return market, market.chain_provider
+    return replay_market(inp)
 
 
 def fmt_ts(ns: int) -> str:

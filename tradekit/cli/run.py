@@ -15,11 +15,8 @@ from tradekit.cli._common import (
     add_data_args,
     fmt_ts,
     load_config,
-    market_for,
     replay_inputs,
 )
-from tradekit.core.bus import EventBus
-from tradekit.core.clock import SimClock
 from tradekit.errors import StoreLockedError
 
 __all__ = ["cmd_run", "register"]
@@ -60,15 +57,11 @@ class _Printer:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tradekit.data.feeds import ReplayFeed
-    from tradekit.runtime.kernel import Engine
-    from tradekit.runtime.live import LiveRunner
-    from tradekit.store import Store, StoreSubscriber
+    from tradekit.runtime.replay import replay_trader
+    from tradekit.store import Store
 
     inp = replay_inputs(args)
-    bars, symbol, timeframe = inp.bars, inp.symbol, inp.timeframe
-    cfg = load_config(args.config, symbols=[symbol], timeframe=timeframe)
-    market, quotes = market_for(inp, args)
+    cfg = load_config(args.config, symbols=[inp.symbol], timeframe=inp.timeframe)
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -76,38 +69,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StoreLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    clock, bus = SimClock(), EventBus()
-    engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes, state_store=store,
-                    kill_flag_path=args.kill_flag)  # fmt: skip
-    config_id = store.save_config(cfg)
-    # flushes on wall time: how stale the database may be is a question of real seconds
-    sub = StoreSubscriber(store, bus, config_hash=cfg.content_hash, algorithm_version=cfg.version)
-    printer = _Printer(engine, args.every)
-    feed = ReplayFeed(bars, speed=args.speed, clock=clock, symbol=symbol, timeframe=timeframe)
-    print(f"config {cfg.name} v{cfg.version} ({config_id}); mode {cfg.decision.mode.value}; "
-          f"database {db}; kill with `tradekit kill` (flag {args.kill_flag})")  # fmt: skip
+    try:
+        trader = replay_trader(inputs=inp, db=store, config=cfg, speed=args.speed,
+                               kill_flag_path=args.kill_flag, new_run=args.new_run)  # fmt: skip
+    except BaseException:
+        store.close()
+        raise
+    printer = _Printer(trader.engine, args.every)
+    trader.on_bar = printer
+    resumed = trader.bars_seen > 0
+    print(f"config {cfg.name} v{cfg.version} ({trader.config_id}); mode {cfg.decision.mode.value}; "
+          f"database {db}; run {trader.run_id} ({'resumed after bar ' + str(trader.bars_seen) if resumed else 'new'}); "
+          f"kill with `tradekit kill` (flag {args.kill_flag})")  # fmt: skip
+    if trader.state.value == "HALTED":
+        print(f"trader is HALTED ({trader.engine.risk.state_reason}): no order will be sent; "
+              "`tradekit reset --confirm` clears it")  # fmt: skip
 
     async def main() -> None:
-        runner = LiveRunner(engine, feed, on_outcome=printer)
-        runner.start()
-        await runner.wait()
+        trader.start()
+        try:
+            await trader.wait()
+        finally:
+            await trader.stop()
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         print("interrupted")
     finally:
-        last = feed.latest(symbol)
+        last = trader._last_bar
         if last is not None:
             printer.line(last)
-        sub.close()
         store.close()
+    engine = trader.engine
     s = engine.ledger.summary()
     print(f"done: {engine.counts['bars']:,} bars, {engine.counts['signals']:,} signals, "
           f"{engine.counts['setups']:,} setups, {engine.counts['decisions.enter']:,} entries, "
           f"{engine.counts['fills']:,} fills, {len(engine.ledger.closed_trades)} closed trades; "
           f"equity {s.equity:,.2f} ({s.equity / cfg.execution.initial_cash - 1:+.2%}); "
-          f"state {engine.risk.trading_state.value}; written to {db}")  # fmt: skip
+          f"state {trader.state.value}; run {trader.run_id} written to {db}")  # fmt: skip
     return 0
 
 
@@ -119,4 +119,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run.add_argument("--every", type=int, default=390, help="summary line every N bars")
     run.add_argument("--db", default=str(DEFAULT_DB))
     run.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    run.add_argument("--new-run", action="store_true",
+                     help="start a new run even when the last one on this database was interrupted")  # fmt: skip
     run.set_defaults(func=cmd_run)

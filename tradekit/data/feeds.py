@@ -252,6 +252,13 @@ class ReplayFeed(_Feed):
     def __len__(self) -> int:
         return int(self._cols[0].shape[0])
 
+    def seek(self, after_close_ns: int) -> int:
+        """Continue after the bars closing at or before ``after_close_ns`` (a restart resuming
+        from a checkpoint); returns how many bars are skipped."""
+        closes = self._cols[0] + self._cols[7]
+        self._pos = int(np.searchsorted(closes, int(after_close_ns), side="right"))
+        return self._pos
+
     def _bar(self, i: int) -> Bar:
         ts, sym, o, h, lo, c, v, dur = (col[i] for col in self._cols)
         return Bar(self._symbols[int(sym)], self.timeframe, int(ts), float(o), float(h),

@@ -179,11 +179,14 @@ class Engine:
     # -- steps ------------------------------------------------------------------------------------
     def _pipeline(self, bar: Bar) -> SetupPipeline:
         pipe = self._pipelines.get(bar.symbol)
+        return pipe if pipe is not None else self.pipeline(bar.symbol, bar.timeframe)
+
+    def pipeline(self, symbol: str, timeframe: str) -> SetupPipeline:
+        """The setup pipeline of ``symbol``, built on first use (a restore builds it empty)."""
+        pipe = self._pipelines.get(symbol)
         if pipe is None:
-            pipe = SetupPipeline(
-                self.config, bar.symbol, bar.timeframe, calendar=self.calendar.name
-            )
-            self._pipelines[bar.symbol] = pipe
+            pipe = SetupPipeline(self.config, symbol, timeframe, calendar=self.calendar.name)
+            self._pipelines[symbol] = pipe
         return pipe
 
     def _decide(self, setup: Setup) -> Decision:

@@ -12,6 +12,7 @@
 """
 
 from tradekit.store.journal import DEFAULT_TOPICS, SYNC_TOPICS, StoreSubscriber
+from tradekit.store.live import Checkpoint, LiveRun
 from tradekit.store.records import CALENDAR_KINDS, CalendarEvent, DailyPerformance, TradeLike
 from tradekit.store.repository import DEFAULT_PATH, Store
 from tradekit.store.schema import LATEST_VERSION, LIVE_RUN_ID, MIGRATIONS, migrate
@@ -25,7 +26,9 @@ __all__ = [
     "MIGRATIONS",
     "SYNC_TOPICS",
     "CalendarEvent",
+    "Checkpoint",
     "DailyPerformance",
+    "LiveRun",
     "Store",
     "StoreSubscriber",
     "TradeLike",

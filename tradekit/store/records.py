@@ -85,7 +85,9 @@ class DailyPerformance:
 
     ``return_`` is ``pnl / start_equity``; ``max_drawdown`` is the deepest intraday drawdown
     (a fraction, >= 0) and ``drawdown`` the drawdown from the running peak at the close.
-    ``exposure`` is the fraction of the session with an open position.
+    ``exposure`` is the fraction of the session with an open position. ``high_water_mark`` is
+    the run's highest equity up to this close and ``win_rate`` the day's ``wins / trades``
+    (NaN without a closed trade).
     """
 
     date: dt.date
@@ -100,6 +102,8 @@ class DailyPerformance:
     max_drawdown: float = 0.0
     drawdown: float = 0.0
     exposure: float = 0.0
+    high_water_mark: float = float("nan")
+    win_rate: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)

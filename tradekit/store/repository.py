@@ -38,6 +38,7 @@ from tradekit.core.clock import Clock, WallClock
 from tradekit.core.events import Alert, Decision, Fill, Order, PositionSnapshot, Setup, Signal
 from tradekit.errors import StoreError, StoreLockedError
 from tradekit.store.convert import Col, dumps_json, jsonable, record_payload, to_arrow
+from tradekit.store.live import StoreLive
 from tradekit.store.reads import StoreReads
 from tradekit.store.records import (
     CALENDAR_KINDS,
@@ -126,7 +127,7 @@ def _upsert_sql(cols: Sequence[str], keys: Sequence[str], keep: Sequence[str] = 
     return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
 
 
-class Store(StoreReads, StoreRuns):
+class Store(StoreReads, StoreRuns, StoreLive):
     """A tradekit database (use :meth:`open`, not the constructor)."""
 
     def __init__(

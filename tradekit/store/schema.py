@@ -277,10 +277,30 @@ _V2_INDEXES: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS idx_calendar_date ON event_calendar (date)",
 )
 
+#: The auto-trader: crash-recovery checkpoints (one per run, the latest; written in the
+#: transaction of that bar's records) and live runs beside backtests in ``backtest_runs``.
+_V4_AUTOTRADER: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS auto_checkpoints (
+        run_id VARCHAR PRIMARY KEY,
+        bar_ts TIMESTAMP_NS NOT NULL,
+        bars_seen BIGINT NOT NULL,
+        format INTEGER NOT NULL,
+        config_id VARCHAR NOT NULL,
+        state BLOB NOT NULL,
+        digest JSON NOT NULL,
+        updated_at TIMESTAMP_NS NOT NULL
+    )""",
+    "ALTER TABLE backtest_runs ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'backtest'",
+    "ALTER TABLE backtest_runs ADD COLUMN IF NOT EXISTS data_label VARCHAR",
+    "ALTER TABLE daily_performance ADD COLUMN IF NOT EXISTS high_water_mark DOUBLE",
+    "ALTER TABLE daily_performance ADD COLUMN IF NOT EXISTS win_rate DOUBLE",
+)
+
 #: Every migration, in order. Append new ones; never edit a released one.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables", _V1_TABLES),
     Migration(2, "lookup indexes", _V2_INDEXES),
+    Migration(4, "auto-trader checkpoints and live runs", _V4_AUTOTRADER),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

@@ -203,6 +203,8 @@ DAILY_COLS: tuple[Col, ...] = (
     Col("max_drawdown", "float", _a("max_drawdown"), nullable=False),
     Col("drawdown", "float", _a("drawdown"), nullable=False),
     Col("exposure", "float", _a("exposure"), nullable=False),
+    Col("high_water_mark", "float", _a("high_water_mark")),
+    Col("win_rate", "float", _a("win_rate")),
 )
 
 ALERT_COLS: tuple[Col, ...] = (
