@@ -13,7 +13,6 @@ the error.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import concurrent.futures as cf
 import contextlib
@@ -89,16 +88,23 @@ def run_backtest_job(run_id: str, spec: dict[str, Any], config_json: str) -> dic
     config_json:
         The algorithm, as :meth:`AlgorithmConfig.to_json` text.
     """
-    from tradekit.cli._common import market_for, replay_inputs
     from tradekit.core.bus import EventBus
     from tradekit.runtime.backtest import run_backtest
+    from tradekit.runtime.replay import replay_inputs, replay_market
 
     _report(run_id, "start", 0.0)
-    args = argparse.Namespace(**spec)
-    inp = replay_inputs(args)
+    inp = replay_inputs(
+        spec["data"],
+        symbol=spec["symbol"],
+        start=spec["start"],
+        days=spec["days"],
+        history_days=spec["history_days"],
+        seed=spec["seed"],
+        vix=spec["vix"],
+    )
     base = AlgorithmConfig.from_json(config_json)
     cfg = base.with_overrides({"symbols": [inp.symbol], "timeframe": inp.timeframe})
-    market, quotes = market_for(inp, args)
+    market, quotes = replay_market(inp)
     total = max(1, len(inp.bars))
     step = max(1, total // 50)
     bus, seen = EventBus(), [0]
@@ -187,7 +193,8 @@ class BacktestQueue:
         self._active[run_id] = fut
 
         def done(f: cf.Future[dict[str, Any]], rid: str = run_id) -> None:
-            loop.call_soon_threadsafe(self._finished, rid, f)
+            with contextlib.suppress(RuntimeError):  # the loop closed: close() recorded it
+                loop.call_soon_threadsafe(self._finished, rid, f)
 
         fut.add_done_callback(done)
         if self._pump is None or self._pump.done():
@@ -208,7 +215,8 @@ class BacktestQueue:
             self.store.start_backtest_run(run_id=run_id)
 
     def _finished(self, run_id: str, fut: cf.Future[dict[str, Any]]) -> None:
-        self._active.pop(run_id, None)
+        if self._active.pop(run_id, None) is None:
+            return  # close() already recorded it
         try:
             if fut.cancelled():
                 self.store.fail_backtest_run(run_id, "cancelled: the server stopped")
@@ -277,11 +285,11 @@ class BacktestQueue:
 
     def close(self) -> None:
         """Stop the workers; runs still queued or running are recorded as failed."""
-        for run_id, fut in list(self._active.items()):
+        active, self._active = self._active, {}
+        for run_id, fut in active.items():
             fut.cancel()
             with contextlib.suppress(StoreError):
                 self.store.fail_backtest_run(run_id, "cancelled: the server stopped")
-        self._active.clear()
         if self._pump is not None:
             self._pump.cancel()
         self._reset_pool()

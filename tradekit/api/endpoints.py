@@ -8,6 +8,7 @@ and return JSON-able values; they run on the trader's event loop, between two ba
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -68,12 +69,43 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     },
     "TraderStatus": {
         "type": "object",
-        "required": ["state"],
+        "required": [
+            "state",
+            "mode",
+            "symbols",
+            "config_version",
+            "run_id",
+            "bars_seen",
+            "counts",
+            "equity",
+            "day_pnl",
+            "open_positions",
+            "trades_today",
+            "max_trades",
+            "day_loss",
+            "max_daily_loss",
+            "feed_lag_s",
+            "market_open",
+        ],
         "properties": {
             "state": {"type": "string", "enum": ["STOPPED", "RUNNING", "PAUSED", "HALTED"]},
-            "mode": _STR,
+            "mode": {"type": "string", "enum": ["PAPER", "SHADOW"]},
             "symbols": {"type": "array", "items": _STR},
+            "config_version": _STR,
+            "run_id": _STR,
+            "data_label": _STR,
+            "last_bar_ts_ns": {"type": ["integer", "null"]},
             "bars_seen": _INT,
+            "counts": {"type": "object", "additionalProperties": _INT},
+            "equity": _NUM_OR_NULL,
+            "day_pnl": _NUM_OR_NULL,
+            "open_positions": _INT,
+            "trades_today": _INT,
+            "max_trades": _INT,
+            "day_loss": _NUM_OR_NULL,
+            "max_daily_loss": _NUM_OR_NULL,
+            "feed_lag_s": _NUM_OR_NULL,
+            "market_open": {"type": "boolean"},
         },
     },
     "Signal": _row("id", "ts", "ts_ns", "symbol", "kind", id=_STR, symbol=_STR, kind=_STR),
@@ -235,7 +267,7 @@ async def _control(ctx: ApiContext, action: str, call: Any) -> dict[str, Any]:
     """Run a trader control and answer with the status it leaves; refusals are 409."""
     try:
         out = call()
-        if hasattr(out, "__await__"):
+        if asyncio.iscoroutine(out):  # stop(); start() returns the run's task: never awaited
             await out
     except (TradekitError, RuntimeError, ValueError) as exc:
         raise ApiError(409, "conflict", f"cannot {action}: {exc}") from None
@@ -285,7 +317,7 @@ async def flatten(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
 async def reset(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
     body: ResetRequest = req.body
     trader = _trader(ctx)
-    return await _control(ctx, "reset", lambda: trader.reset(f"api:{body.by}"))
+    return await _control(ctx, "reset", lambda: trader.reset(f"api:{body.by}", body.reason))
 
 
 def kill_switch(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
@@ -410,11 +442,12 @@ def create_config(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
 def activate_config(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
     version = req.path["version"]
     trader = _trader(ctx)
+    name = trader.config.name
     rows = ctx.store.query(
-        "SELECT name FROM algorithm_configs WHERE version = ? ORDER BY created_at", [version]
+        "SELECT 1 FROM algorithm_configs WHERE name = ? AND version = ?", [name, version]
     )
     if rows.empty:
-        raise ApiError(404, "not_found", f"no saved config version {version!r}")
+        raise ApiError(404, "not_found", f"no saved version {version!r} of config {name!r}")
     try:
         trader.activate_config(version)
     except (TradekitError, RuntimeError, ValueError, KeyError) as exc:
@@ -440,7 +473,10 @@ def create_backtest(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
         cfg = AlgorithmConfig()
     try:
         if body.overrides:
-            cfg = cfg.with_overrides(body.overrides)
+            tuned = cfg.with_overrides(body.overrides)
+            # a released version is immutable: overridden parameters are a derived version
+            version = f"{cfg.version}+{tuned.content_hash[:8]}"
+            cfg = AlgorithmConfig.parse({**tuned.model_dump(mode="json"), "version": version})
     except ConfigError as exc:
         raise ApiError(422, "validation_error", str(exc)) from None
     try:

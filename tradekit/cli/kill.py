@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from tradekit.cli._common import DEFAULT_KILL_FLAG
+from tradekit.cli._common import DEFAULT_DB, DEFAULT_KILL_FLAG
 
 __all__ = ["cmd_kill", "register"]
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
+    from tradekit.cli._server import kill_via_server
     from tradekit.risk.killswitch import write_kill_flag
 
+    if kill_via_server(args.db, args.reason):
+        return 0
     write_kill_flag(args.kill_flag, args.reason)
     print(f"kill flag written to {args.kill_flag}: the running trader halts at its next bar")
     return 0
@@ -21,4 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kill = sub.add_parser("kill", help="trip the kill switch of a running trader")
     kill.add_argument("--reason", default="manual kill from the command line")
     kill.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    kill.add_argument(
+        "--db", default=str(DEFAULT_DB), help="a `tradekit serve` owning it is asked first"
+    )
     kill.set_defaults(func=cmd_kill)

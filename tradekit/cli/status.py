@@ -12,8 +12,11 @@ __all__ = ["cmd_status", "register"]
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from tradekit.cli._server import status_via_server
     from tradekit.store import Store
 
+    if status_via_server(args.db):
+        return 0
     db = Path(args.db)
     if not db.exists():
         print(f"no database at {db} (run `tradekit run` first)")
