@@ -23,7 +23,7 @@ from tradekit.core.enums import TradingState
 from tradekit.errors import ConfigError, StoreError, TradekitError
 from tradekit.store.convert import record_payload
 
-__all__ = ["COMPONENTS", "ROUTES", "KillRequest", "ResetRequest"]
+__all__ = ["COMPONENTS", "ROUTES", "KillRequest", "ResetRequest", "StatusCache"]
 
 
 # -- bodies ---------------------------------------------------------------------------------
@@ -253,8 +253,37 @@ def _trader(ctx: ApiContext) -> Any:
     return ctx.trader
 
 
-def _status(ctx: ApiContext) -> dict[str, Any]:
-    return dict(_trader(ctx).status().to_dict())
+class StatusCache:
+    """The trader's status, recomputed only when something happened.
+
+    ``status()`` walks the ledger and the schedule (a few hundred µs); dashboards poll it many
+    times a second. Any bus event marks the cached copy stale, and it is never older than
+    ``max_age_s`` (the feed lag moves with the wall clock). Controls always answer fresh.
+    """
+
+    def __init__(self, trader: Any, max_age_s: float = 0.25) -> None:
+        self.trader = trader
+        self.max_age_s = max_age_s
+        self._value: dict[str, Any] | None = None
+        self._at = 0.0
+        trader.bus.subscribe("*", self._stale, priority=-10_000)
+
+    def _stale(self, topic: str, event: Any) -> None:
+        self._value = None
+
+    def get(self, *, fresh: bool = False) -> dict[str, Any]:
+        now = time.monotonic()
+        if fresh or self._value is None or now - self._at > self.max_age_s:
+            self._value = dict(self.trader.status().to_dict())
+            self._at = now
+        return self._value
+
+
+def _status(ctx: ApiContext, *, fresh: bool = True) -> dict[str, Any]:
+    trader = _trader(ctx)
+    if ctx.status_cache is None:
+        ctx.status_cache = StatusCache(trader)
+    return dict(ctx.status_cache.get(fresh=fresh))
 
 
 def _check_range(req: ApiRequest) -> None:
@@ -291,7 +320,7 @@ def health(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
 
 
 def status(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
-    return _status(ctx)
+    return _status(ctx, fresh=False)
 
 
 async def start(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:

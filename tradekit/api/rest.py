@@ -232,6 +232,8 @@ class ApiContext:
     backtests: BacktestQueue | None = None
     run_id: str = "live"
     version: str = "0.1.0"
+    #: The trader's status, recomputed only after bus events (``endpoints.StatusCache``).
+    status_cache: Any = None
 
 
 def _error_body(error: str, detail: str) -> bytes:
