@@ -15,6 +15,8 @@
 ``tradekit kill``
     Trips the kill switch of a running trader from another process by writing the flag file
     the engine polls every bar — no database lock needed.
+``tradekit reset --confirm``
+    Leaves HALTED explicitly (a latched kill survives restarts), recording who reset it.
 
 Each subcommand lives in its own module of this package with a ``register(subparsers)``
 function; :data:`COMMANDS` lists them in the order ``--help`` shows them.
@@ -32,7 +34,7 @@ from tradekit.errors import TradekitError
 __all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules of this package, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("run", "serve", "backtest", "status", "kill")
+COMMANDS: tuple[str, ...] = ("run", "serve", "backtest", "status", "kill", "reset")
 
 
 def _parser() -> argparse.ArgumentParser:

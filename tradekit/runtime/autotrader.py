@@ -582,6 +582,8 @@ class AutoTrader:
                 if self._sub is not None:
                     self._sub.flush()
                 self.store.save_checkpoint(cp)
+                self.store.set_state(PROCESS_KEY, {"pid": os.getpid(), "heartbeat_ns": time.time_ns()},
+                                     run_id=self.run_id)  # fmt: skip
                 self.store.set_state(STATUS_KEY, self.status().to_dict(), run_id=self.run_id)
         except Exception as exc:
             log.critical("checkpoint failed: %s", exc)

@@ -32,6 +32,7 @@ from enum import StrEnum
 from tradekit.core.enums import AlertLevel
 from tradekit.core.events import Alert, Bar, StateChange
 from tradekit.core.ids import make_id
+from tradekit.errors import TraderError
 from tradekit.runtime.kernel import BarOutcome, Engine
 
 __all__ = ["LiveRunner", "RunnerState"]
@@ -86,9 +87,23 @@ class LiveRunner:
 
     # -- control --------------------------------------------------------------------------------
     def start(self) -> asyncio.Task[None]:
-        """Schedule the runner on the running loop and return its task (does not block)."""
+        """Schedule the runner on the running loop and return its task (does not block).
+
+        Raises
+        ------
+        RuntimeError
+            It is already running.
+        TraderError
+            It has stopped: a runner runs once (its feed is spent).
+        """
         if self._task is not None and not self._task.done():
             raise RuntimeError("LiveRunner is already running")
+        if self.state in (RunnerState.STOPPED, RunnerState.FAILED):
+            # its feed is stopped or exhausted: a second run would show RUNNING, then nothing
+            raise TraderError(
+                f"this LiveRunner is {self.state.value} and its feed is spent; build a new "
+                "LiveRunner with a fresh feed (an AutoTrader resumes its run by itself)"
+            )
         loop = asyncio.get_running_loop()
         self._set_state(RunnerState.RUNNING, "start")
         self._task = loop.create_task(self._run(), name="tradekit-live-runner")

@@ -99,3 +99,15 @@ async def test_repeated_failures_trip_the_kill_switch_and_stop() -> None:
     assert eng.risk.trading_state is TradingState.HALTED
     assert runner.errors == 4 and runner.bars == 5
     assert any(a.source == "killswitch" for a in got)
+
+
+async def test_restarting_a_stopped_runner_is_a_clear_error() -> None:
+    from tradekit.errors import TraderError
+
+    runner = LiveRunner(engine(), FakeFeed(bars(10)))
+    runner.start()
+    await runner.wait()
+    assert runner.state is RunnerState.STOPPED
+    with pytest.raises(TraderError, match="build a new LiveRunner"):
+        runner.start()
+    assert runner.state is RunnerState.STOPPED  # not a RUNNING that never runs
