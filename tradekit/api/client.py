@@ -57,16 +57,6 @@ def token_path(db: str | os.PathLike[str]) -> Path:
     return (p.parent if str(db) != ":memory:" else Path("data")) / TOKEN_FILE_NAME
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def read_discovery(db: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The discovery record of a live server owning ``db``, or ``None``."""
     try:
@@ -75,8 +65,9 @@ def read_discovery(db: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
     if not isinstance(info, dict) or not isinstance(info.get("url"), str):
         return None
-    pid = info.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    from tradekit.cli.status import pid_alive
+
+    if not pid_alive(info.get("pid")):
         return None
     return info
 

@@ -26,6 +26,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from tradekit.api.auth import Tokens, bearer
 from tradekit.core.bus import EventBus, Subscription
 from tradekit.store.convert import dumps_json, jsonable, record_payload
+from tradekit.store.journal import DEFAULT_TOPICS
 
 __all__ = [
     "CLOSE_SLOW_CONSUMER",
@@ -42,19 +43,9 @@ log = logging.getLogger("tradekit.api")
 CLOSE_SLOW_CONSUMER = 4008
 #: Close code sent to every client when the server shuts down (RFC 6455 "going away").
 CLOSE_GOING_AWAY = 1001
-#: Topics streamed when the client gives no ``topics`` (bars are opt-in: one per minute per
-#: symbol is more than most viewers want).
-DEFAULT_STREAM_TOPICS: tuple[str, ...] = (
-    "signals.*",
-    "setups.*",
-    "decisions.*",
-    "orders.*",
-    "fills.*",
-    "positions.*",
-    "state.*",
-    "alerts.*",
-    "risk.*",
-)
+#: Topics streamed when the client gives no ``topics``: what the store journals, without the
+#: closed-trade records (bars are opt-in: one per minute per symbol is more than most want).
+DEFAULT_STREAM_TOPICS: tuple[str, ...] = tuple(t for t in DEFAULT_TOPICS if t != "trades.*")
 #: Below the store's priority (1000) and the default (0): persisted first, streamed last.
 HUB_PRIORITY = -500
 
