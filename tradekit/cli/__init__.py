@@ -5,6 +5,9 @@
     synthetic SPY 1-minute bars with a synthetic VIX and synthetic option chains by default,
     or the shipped real daily bars (``--data aapl``) — through the live runner, printing a
     live summary, with every signal, decision, order and fill written to DuckDB.
+``tradekit serve``
+    The auto-trader as a service: one Tornado server with the REST API (``/api/...``), the
+    event stream (``/ws/events``) and the Panel apps, the replay trader on its loop.
 ``tradekit backtest``
     A replay backtest of a shipped dataset, printed as a summary (optionally saved as JSON).
 ``tradekit status``
@@ -31,7 +34,7 @@ from tradekit.errors import TradekitError
 __all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules of this package, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("run", "backtest", "status", "kill", "reset")
+COMMANDS: tuple[str, ...] = ("run", "serve", "backtest", "status", "kill", "reset")
 
 
 #: What ``tradekit --help`` says first (plain text: argparse prints it as it is).

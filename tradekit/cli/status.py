@@ -67,10 +67,13 @@ def _from_status_file(db: Path) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from tradekit.cli._server import status_via_server
     from tradekit.risk.engine import STATE_KEY
     from tradekit.runtime.autotrader import PROCESS_KEY, STATUS_KEY, TRADER_KEY
     from tradekit.store import Store
 
+    if status_via_server(args.db):
+        return 0
     db = Path(args.db)
     if not db.exists():
         print(f"no database at {db} (run `tradekit run` first)")

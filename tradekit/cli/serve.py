@@ -1,0 +1,100 @@
+"""``tradekit serve``: the auto-trader as a service — one Tornado server (REST API, event stream,
+Panel apps) with the replay trader on its event loop, in the process that owns the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from tradekit.cli._common import (
+    DEFAULT_DB,
+    DEFAULT_KILL_FLAG,
+    add_data_args,
+    load_config,
+    replay_inputs,
+)
+from tradekit.errors import StoreLockedError
+
+__all__ = ["cmd_serve", "register"]
+
+
+def _apps(trader: Any) -> dict[str, Any] | None:
+    """The Panel apps served beside the API (``None``: a landing page at ``/``)."""
+    return None
+
+
+def _token_note(server: Any) -> str:
+    if server.generated_token:
+        file = server.ctx.tokens.generated_file
+        return (f"operator token (shown once; kept in {file}, mode 0600, for `tradekit status` "
+                f"and `tradekit kill`): {server.token}")  # fmt: skip
+    return "tokens: from TRADEKIT_API_TOKEN (operator) / TRADEKIT_API_READ_TOKEN (read-only)"
+
+
+async def _serve(args: argparse.Namespace, trader: Any) -> None:
+    from tradekit.api.server import build_server
+
+    server = build_server(trader, port=args.port, address=args.address, apps=_apps(trader))
+    server.start()
+    print(f"serving {server.url}  (API {server.url}/api/openapi.json, events "
+          f"{server.url.replace('http', 'ws')}/ws/events?token=...)")  # fmt: skip
+    print(_token_note(server))
+    if args.no_start:
+        print("trader STOPPED: start it with POST /api/auto-trade/start")
+    elif trader.state.value != "HALTED":
+        trader.start()
+    else:
+        print(f"trader is HALTED ({trader.engine.risk.state_reason}): POST /api/auto-trade/reset")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("shutting down")
+        await server.stop()
+        await trader.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tradekit.runtime.replay import replay_trader
+    from tradekit.store import Store
+
+    inp = replay_inputs(args)
+    cfg = load_config(args.config, symbols=[inp.symbol], timeframe=inp.timeframe)
+    db = Path(args.db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        store = Store.open(str(db))
+    except StoreLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        trader = replay_trader(inputs=inp, db=store, config=cfg, speed=args.speed,
+                               kill_flag_path=args.kill_flag)  # fmt: skip
+        print(f"config {cfg.name} v{cfg.version}; mode {cfg.decision.mode.value}; database {db}; "
+              f"run {trader.run_id}")  # fmt: skip
+        asyncio.run(_serve(args, trader))
+    finally:
+        store.close()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sp = sub.add_parser("serve", help="the auto-trader with its REST API, event stream and apps")
+    add_data_args(sp)
+    sp.add_argument("--port", type=int, default=5006)
+    sp.add_argument("--address", default="127.0.0.1", help="listen address (loopback default)")
+    sp.add_argument("--speed", type=float, default=60.0,
+                    help="replay speed, x real time (default 60: a 1-minute bar per second)")  # fmt: skip
+    sp.add_argument("--no-start", action="store_true", help="wait for POST /api/auto-trade/start")
+    sp.add_argument("--db", default=str(DEFAULT_DB))
+    sp.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    sp.set_defaults(func=cmd_serve)
