@@ -42,7 +42,7 @@ AUTH = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 def _serve(db: Path, *, speed: float | None, **kwargs: Any) -> ServerThread:
     def make() -> AutoTrader:
-        return replay_trader("synthetic", days=1, history_days=30, seed=3, speed=speed,
+        return replay_trader("synthetic", days=1, history_days=30, seed=1, speed=speed,
                              db=str(db), new_run=True)  # fmt: skip
 
     async def close(trader: AutoTrader) -> None:

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from tradekit.cli._common import (
-    DEFAULT_DB,
-    DEFAULT_KILL_FLAG,
     add_data_args,
+    add_db_arg,
+    add_kill_flag_arg,
     load_config,
+    positive_float,
+    prepare_db_folder,
     replay_inputs,
 )
 from tradekit.errors import StoreLockedError
@@ -70,7 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     inp = replay_inputs(args)
     cfg = load_config(args.config, symbols=[inp.symbol], timeframe=inp.timeframe)
     db = Path(args.db)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    prepare_db_folder(args.db)
     try:
         store = Store.open(str(db))
     except StoreLockedError as exc:
@@ -87,14 +89,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside 0-65535")
+    return port
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sp = sub.add_parser("serve", help="the auto-trader with its REST API, event stream and apps")
     add_data_args(sp)
-    sp.add_argument("--port", type=int, default=5006)
+    sp.add_argument("--port", type=_port, default=5006,
+                    help="TCP port to listen on, 0-65535 (0: any free port; default %(default)s)")  # fmt: skip
     sp.add_argument("--address", default="127.0.0.1", help="listen address (loopback default)")
-    sp.add_argument("--speed", type=float, default=60.0,
+    sp.add_argument("--speed", type=positive_float, default=60.0, metavar="X",
                     help="replay speed, x real time (default 60: a 1-minute bar per second)")  # fmt: skip
     sp.add_argument("--no-start", action="store_true", help="wait for POST /api/auto-trade/start")
-    sp.add_argument("--db", default=str(DEFAULT_DB))
-    sp.add_argument("--kill-flag", default=str(DEFAULT_KILL_FLAG))
+    add_db_arg(sp, "the served trader owns")
+    add_kill_flag_arg(sp, "polled every bar: `tradekit kill` writes it")
     sp.set_defaults(func=cmd_serve)

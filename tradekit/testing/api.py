@@ -92,7 +92,7 @@ def wired_replay(
     *,
     days: int = 1,
     history_days: int = 30,
-    seed: int = 3,
+    seed: int = 1,
     speed: float | None = None,
     bus: EventBus | None = None,
 ) -> WiredReplay:
