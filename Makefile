@@ -26,9 +26,15 @@ install-dev: $(STAMP_DEV)
 run: $(STAMP_RUN)
 	$(BIN)/tradekit run
 
-## make test: the whole suite (unit, kernels, integration, notebooks)
-test: $(STAMP_DEV)
+## make test: the whole suite (unit, kernels, integration, notebooks, browser)
+test: $(STAMP_DEV) browsers
 	$(BIN)/python -m pytest -n 2 -q
+
+## make browsers: Debian's chromium for the browser tests (no browser downloads), when missing
+browsers:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium </dev/null; }
 
 lab: $(STAMP_DEV)
 	$(BIN)/jupyter lab notebooks/
