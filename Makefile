@@ -24,7 +24,7 @@ install-dev: $(STAMP_DEV)
 
 ## make run: the main job (paper auto-trader replaying shipped data; see README)
 run: $(STAMP_RUN)
-	$(BIN)/tradekit run
+	$(BIN)/tradekit serve
 
 ## make test: the whole suite (unit, kernels, integration, notebooks, browser)
 test: $(STAMP_DEV) browsers

@@ -26,8 +26,14 @@ __all__ = ["cmd_serve", "register"]
 
 
 def _apps(trader: Any) -> dict[str, Any] | None:
-    """The Panel apps served beside the API (``None``: a landing page at ``/``)."""
-    return None
+    """The Panel apps served beside the API: the Control Center at ``/`` (one page per browser
+    session over the one running ``trader``)."""
+    from tradekit.dashboards.app import control_center
+
+    def page() -> Any:
+        return control_center(trader)
+
+    return {"/": page}
 
 
 def _token_note(server: Any) -> str:
@@ -38,8 +44,20 @@ def _token_note(server: Any) -> str:
     return "tokens: from TRADEKIT_API_TOKEN (operator) / TRADEKIT_API_READ_TOKEN (read-only)"
 
 
+def _quiet_closed_sockets(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Loop exception handler: a browser tab closed while Bokeh was writing to its session
+    socket is normal, not an error worth a traceback on the console; the rest goes to the
+    default handler."""
+    exc = context.get("exception")
+    if type(exc).__name__ in ("WebSocketClosedError", "StreamClosedError"):
+        return
+    loop.default_exception_handler(context)
+
+
 async def _serve(args: argparse.Namespace, trader: Any) -> None:
     from tradekit.api.server import build_server
+
+    asyncio.get_running_loop().set_exception_handler(_quiet_closed_sockets)
 
     server = build_server(trader, port=args.port, address=args.address, apps=_apps(trader))
     server.start()

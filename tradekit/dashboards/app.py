@@ -7,8 +7,9 @@ every 250 ms) drains them into the chart, the signal feed and the alerts, refres
 header and positions, and polls a running backtest. Every callback is guarded: a failure is a
 message in the page.
 
-Serve it with ``tradekit serve`` (the app is mounted at ``/control_center``) or
-``panel serve apps/control_center.py``.
+``tradekit serve`` mounts it at ``/`` of the server that also carries the REST API and the event
+stream, in the process (and on the event loop) of the trader; ``trader.panel()`` is its compact
+notebook form (:mod:`tradekit.dashboards.notebook`).
 """
 
 from __future__ import annotations

@@ -363,6 +363,13 @@ class AutoTrader:
         )
         return task
 
+    def panel(self, *, period_ms: int = 250, rollover: int = 2_000) -> Any:
+        """Compact controls and live chart of this trader for a notebook cell (Panel); see
+        :func:`tradekit.dashboards.notebook.trader_panel`."""
+        from tradekit.dashboards.notebook import trader_panel
+
+        return trader_panel(self, period_ms=period_ms, rollover=rollover)
+
     def pause(self) -> None:
         """Stop taking bars after the current one (RUNNING -> PAUSED)."""
         if self.state is TraderState.RUNNING and self._runner is not None:

@@ -117,6 +117,7 @@ class BacktestView(param.Parameterized):
         self._lock = threading.Lock()
         self._done_total = (0, 1)
         self.result: Any = None
+        self.run_id: str | None = None
         self.run_btn = pn.widgets.Button(name="Run backtest", button_type="primary")
         self.run_btn.on_click(messages.guard(lambda _e: self.submit(), "backtest"))
         self.bar = pn.indicators.Progress(
@@ -159,6 +160,7 @@ class BacktestView(param.Parameterized):
         req = BacktestRequest(self.dataset, self.symbol.strip().upper() or "SPY",
                               self.start, self.end, self._config())  # fmt: skip
         self._done_total = (0, 1)
+        self.run_id = self._register(req)
         self.status = "running"
         self.status_md.object = f"running {req.dataset} {req.symbol} {req.start}..{req.end}"
         self.run_btn.disabled = True
@@ -178,11 +180,42 @@ class BacktestView(param.Parameterized):
         self.run_btn.disabled = False
         exc = fut.exception()
         if exc is not None:
+            self._record_failure(exc)
             self.status = "failed"
             self.status_md.object = f"**failed**: {exc}"
             self.messages.show(f"backtest failed: {type(exc).__name__}: {exc}")
             return
-        self.show(fut.result())
+        res = fut.result()
+        self._record(res)
+        self.show(res)
+
+    # -- backtest_runs: written from the periodic callback's thread (the server loop) -----------
+    def _register(self, req: BacktestRequest) -> str | None:
+        """A ``backtest_runs`` row (status running) for ``req``; its run id."""
+        from tradekit.runtime.recording import free_run_id
+
+        store = self.trader.store
+        params = {"dataset": req.dataset, "symbol": req.symbol, "start": str(req.start),
+                  "end": str(req.end), "config_version": self.config_version, "source": "ui"}  # fmt: skip
+        run_id = free_run_id(store, f"ui-{req.dataset}-{req.symbol}-{req.start}-{req.end}")
+        config_id = store.save_config(req.config)
+        store.start_backtest_run(config_id, params, run_id=run_id,
+                                 data_label=f"{req.dataset} {req.symbol} {req.start}..{req.end}")  # fmt: skip
+        return run_id
+
+    def _record(self, res: Any) -> None:
+        from tradekit.analytics.metrics import stats_to_json
+
+        if self.run_id is None:
+            return
+        store = self.trader.store
+        store.write_equity(res.equity, run_id=self.run_id)
+        summary = {k: v for k, v in res.summary.items() if k != "initial_equity"}
+        store.finish_backtest_run(self.run_id, {**summary, "stats": stats_to_json(res.stats)})
+
+    def _record_failure(self, exc: BaseException) -> None:
+        if self.run_id is not None:
+            self.trader.store.fail_backtest_run(self.run_id, exc)
 
     def show(self, res: Any) -> None:
         self.result = res
