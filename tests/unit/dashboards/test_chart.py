@@ -20,7 +20,8 @@ def test_streams_every_bar_and_draws_overlays(replayed) -> None:
     d = chart.candles.data
     assert chart.symbol == "SPY" and chart.bars_seen == len(bars) == len(d["x"])
     np.testing.assert_allclose(d["close"], bars["close"].to_numpy())
-    np.testing.assert_allclose(np.asarray(d["x"]) * 1e6, bars.index.as_unit("ns").asi8)
+    wall = bars.index.tz_convert("America/New_York").tz_localize(None).as_unit("ns").asi8
+    np.testing.assert_allclose(np.asarray(d["x"]) * 1e6, wall)  # exchange wall-clock time
     assert all(c in ("#26a69a", "#ef5350") for c in d["color"])
     kinds = {e.kind for _t, e in events if getattr(e, "kind", None)}
     assert "FVG" in kinds and len(chart.fvg.data["top"]) > 0

@@ -15,9 +15,11 @@ Times on the x axis are bar *open* times in milliseconds since the epoch (Bokeh'
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -39,8 +41,15 @@ _LEVEL_KINDS = {"BOS": "#1e88e5", "CHOCH": "#8e24aa", "MSS": "#fb8c00"}
 _CANDLE_COLS = ("x", "open", "high", "low", "close", "volume", "color", "width")
 
 
+#: The axis shows exchange wall-clock time, like the signal feed and the replay clock.
+EXCHANGE_TZ = ZoneInfo("America/New_York")
+
+
 def _ms(ts_ns: int) -> float:
-    return ts_ns / _NS_PER_MS
+    """Bokeh x of a UTC nanosecond stamp: milliseconds of the exchange's wall-clock time
+    (Bokeh's datetime axis has no time zone, so the offset is applied to the value)."""
+    off = dt.datetime.fromtimestamp(ts_ns / 1e9, EXCHANGE_TZ).utcoffset()
+    return (ts_ns + (off.total_seconds() * 1e9 if off else 0.0)) / _NS_PER_MS
 
 
 class LiveChart(param.Parameterized):
