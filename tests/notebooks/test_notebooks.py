@@ -40,6 +40,8 @@ def test_curated_notebooks_are_committed_without_outputs() -> None:
 
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        assert nb.cells[0].cell_type == "markdown", f"{path.name}: first cell must say what it shows"
+        assert nb.cells[0].cell_type == "markdown", (
+            f"{path.name}: first cell must say what it shows"
+        )
         dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("outputs")]
         assert not dirty, f"{path.name}: clear the outputs of cells {dirty} before committing"

@@ -161,7 +161,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    rp = sub.add_parser("report", help="run a curated notebook with papermill and render it as HTML")
+    rp = sub.add_parser(
+        "report", help="run a curated notebook with papermill and render it as HTML"
+    )
     rp.add_argument("report", choices=sorted(REPORTS),
                     help="backtest (notebooks/04_backtest_report.ipynb) or ab (06_ab_study.ipynb)")  # fmt: skip
     rp.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",

@@ -144,7 +144,7 @@ export default { render };
 """
 
 
-class TraderControl(anywidget.AnyWidget):  # type: ignore[misc]
+class TraderControl(anywidget.AnyWidget):
     """A start / pause / resume / stop / kill control with a state badge and counters for an
     :class:`AutoTrader` on this kernel's loop (see the module docstring).
 
@@ -312,9 +312,10 @@ class TraderControl(anywidget.AnyWidget):  # type: ignore[misc]
 
     def close(self) -> None:
         """Unsubscribe from the trader's bus and close the widget."""
-        for sub in self._subs:
+        subs = getattr(self, "_subs", [])  # also from __del__ of a half-built widget
+        for sub in subs:
             self.trader.bus.unsubscribe(sub)
-        self._subs.clear()
+        subs.clear()
         super().close()
 
     def __repr__(self) -> str:
