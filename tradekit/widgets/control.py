@@ -133,6 +133,7 @@ function render({ model, el }) {
     buttons.resume.disabled = state !== "PAUSED";
     buttons.stop.disabled = !running;
     kill.disabled = state === "HALTED";
+    kill.style.opacity = kill.disabled ? "0.45" : "1";
     msg.textContent = model.get("message");
   };
   const names = ["state", "data_label", "run_id", "equity", "day_pnl", "running", "message",
