@@ -75,15 +75,17 @@ class Target:
         return base.with_overrides(cfg_over)
 
     def __call__(self, bars: pd.DataFrame, params: Mapping[str, Any]) -> Any:
-        cfg_over, rest = split_params(params)
+        _, rest = split_params(params)
         cfg = self.config_for(params)
         if self.run is not None:
             return self.run(bars, **rest) if cfg is None else self.run(bars, config=cfg, **rest)
-        from tradekit.runtime.backtest import run_backtest
+        from tradekit.runtime.backtest import backtest
 
-        if self.strategy is not None:
-            raise ConfigError("strategy objects need tradekit.backtest (merge wave2/strategy)")
-        return run_backtest(bars, cfg, market=self.market, quotes=self.quotes)
+        if rest and self.strategy is None:
+            raise ConfigError(f"parameters {sorted(rest)} are neither config fields nor "
+                              "strategy parameters (no strategy given)")  # fmt: skip
+        strategy = self.strategy(**rest) if self.strategy is not None else None
+        return backtest(bars, cfg, strategy, market=self.market, quotes=self.quotes)
 
 
 def _sharpe_of(equity: pd.Series) -> float:

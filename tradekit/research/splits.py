@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ from tradekit.errors import ConfigError
 
 __all__ = ["Split", "anchored_splits", "rolling_splits", "splits_frame", "walk_forward_splits"]
 
-Length = int | str | pd.Timedelta
+Length: TypeAlias = int | str | pd.Timedelta
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def walk_forward_splits(
     if not train_ratio > 0:
         raise ConfigError(f"train_ratio must be > 0, got {train_ratio!r}")
     te = int((n - gap) // (n_folds + train_ratio))
-    tr = int(round(te * train_ratio))
+    tr = round(te * train_ratio)
     if te < 1 or tr < 1:
         raise ConfigError(f"{n} bars are too few for {n_folds} folds at train_ratio {train_ratio}")
     off = n - (tr + gap + n_folds * te)  # the remainder goes before the first train window
