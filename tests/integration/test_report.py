@@ -74,3 +74,22 @@ def test_unknown_report_is_an_argparse_error(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit) as exc:
         main(["report", "nonsense", "-o", "x.html"])
     assert exc.value.code == 2
+
+
+@pytest.mark.slow
+def test_report_ab_renders_the_verdict_and_records_the_comparison(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "ab.duckdb"
+    out = tmp_path / "ab.html"
+    rc = main(["report", "ab", "-p", "a=sma:10,50", "-p", "b=decision.min_confidence=8",
+               "-p", "start=2008-01-01", "-p", "end=2011-12-31", "-p", "n_boot=300",
+               "-p", f"db={db}", "-o", str(out)])  # fmt: skip
+    assert rc == 0
+    text = out.read_text()
+    assert "cannot tell" in text or "is better" in text
+    assert "excludes_zero" in text and not re.search(r"<script[^>]*\bsrc=[\"']?https?://", text)
+    run_id = re.search(r'<meta name="tradekit-run-id" content="([^"]+)">', text).group(1)
+    with Store.open(db, read_only=True) as store:
+        row = store.backtest_runs().set_index("run_id").loc[run_id]
+    assert row["status"] == "done" and "verdict" in str(row["results"])
