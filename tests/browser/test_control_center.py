@@ -182,14 +182,49 @@ async def test_small_backtest_from_the_ui(served: tuple[Any, str], browser: Any,
     await page.get_by_text("backtest failed").first.wait_for(timeout=30_000)
     assert "Traceback" not in await page.content()
     await page.locator("select").first.select_option("synthetic")
+    await page.locator(".tk-wf-toggle input").first.check()
     await page.get_by_role("button", name="Run backtest").click()
     await page.get_by_text("done:").first.wait_for(timeout=90_000)
     assert await page.get_by_text("metric").count() >= 1  # the stats table
-    await page.screenshot(path=str(artifacts / "control_center_backtest.png"))
+    await page.get_by_text("probability of ruin").first.wait_for(timeout=10_000)  # Monte Carlo
+    await page.get_by_text("OOS return").first.wait_for(timeout=10_000)  # walk-forward
+    assert await page.locator(".tk-montecarlo").count() == 1
+    await page.screenshot(path=str(artifacts / "control_center_backtest.png"), full_page=True)
     runs = trader.store.query(
         "SELECT status, results FROM backtest_runs WHERE run_id LIKE 'ui-%' ORDER BY created_at"
     )
     assert (
         list(runs["status"]) == ["failed", "done"] and "sharpe" in str(runs["results"][1]).lower()
     )
+    assert "walk_forward" in str(runs["results"][1]) and "monte_carlo" in str(runs["results"][1])
+    assert not page.errors, page.errors
+
+
+async def test_ab_comparison_of_a_version_saved_in_the_ui(served: tuple[Any, str], browser: Any,
+                                                          artifacts: Path) -> None:  # fmt: skip
+    trader, url = served
+    page = await _open(browser, url)
+    await _tab(page, "Config").click()
+    field = page.locator(".cfg-decision-min_confidence input").first
+    await field.wait_for(timeout=10_000)
+    await field.fill("7")
+    await field.press("Enter")
+    await page.get_by_role("button", name="Save as new version").click()
+    await page.get_by_text("saved default").first.wait_for(timeout=10_000)
+    await _tab(page, "A/B").click()
+    selects = page.locator("select:visible")
+    await _until(lambda: selects.count(), 10, "the A/B form")
+    saved = trader.store.configs()
+    new_label = f"default v{saved['version'].iloc[-1]}"
+    await selects.nth(2).select_option(new_label)  # data set, version A, version B
+    await page.get_by_role("button", name="Compare").click()
+    verdict = page.locator(".tk-ab-verdict")
+    await page.get_by_text("Verdict").first.wait_for(timeout=90_000)
+    text = await _text(verdict)
+    assert "paired days" in text and ("is better" in text or "cannot tell" in text), text
+    assert "Traceback" not in await page.content()
+    await page.screenshot(path=str(artifacts / "control_center_ab.png"), full_page=True)
+    runs = trader.store.query("SELECT status, params, results FROM backtest_runs "
+                              "WHERE run_id LIKE 'ab-%'")  # fmt: skip
+    assert list(runs["status"]) == ["done"] and new_label in str(runs["params"][0])
     assert not page.errors, page.errors

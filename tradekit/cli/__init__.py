@@ -34,7 +34,16 @@ from tradekit.errors import TradekitError
 __all__ = ["COMMANDS", "main"]
 
 #: Subcommand modules of this package, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("run", "serve", "backtest", "research", "report", "status", "kill", "reset")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "serve",
+    "backtest",
+    "research",
+    "report",
+    "status",
+    "kill",
+    "reset",
+)
 
 
 #: What ``tradekit --help`` says first (plain text: argparse prints it as it is).

@@ -20,6 +20,7 @@ from typing import Any
 
 import panel as pn
 
+from tradekit.dashboards.components.ab_view import ABView
 from tradekit.dashboards.components.alerts import AlertsPanel
 from tradekit.dashboards.components.backtest_view import BacktestView
 from tradekit.dashboards.components.base import Messages, TraderLike
@@ -64,13 +65,20 @@ class ControlCenter:
         self.positions = PositionsView(trader, self.messages)
         self.performance = PerformanceView(trader)
         self.backtest = BacktestView(trader, self.messages)
+        self.ab = ABView(trader, self.messages)
         self.config = ConfigEditor(trader, self.messages)
         self.alerts = AlertsPanel(trader, self.messages)
+        self.config.param.watch(self.messages.guard(self._versions_changed, "versions"),
+                                "saved_version")  # fmt: skip
         self.ticks = 0
         self.last_tick_ms = 0.0
         self._feed_lost_shown = False
         self._perf_at = 0.0
         self.tick = self.messages.guard(self._tick, "update")
+
+    def _versions_changed(self, _event: Any) -> None:
+        self.backtest.refresh_versions()
+        self.ab.refresh_versions()
 
     def _tick(self) -> None:
         t0 = time.perf_counter()
@@ -86,6 +94,7 @@ class ControlCenter:
             self.positions.refresh()
             self.alerts.flush()
             self.backtest.poll()
+            self.ab.poll()
             self._watch_feed()
             if time.perf_counter() - self._perf_at > 10.0:
                 self._perf_at = time.perf_counter()
@@ -107,6 +116,7 @@ class ControlCenter:
         tabs = pn.Tabs(
             ("Live", live), ("Positions", self.positions.view()),
             ("Performance", self.performance.view()), ("Backtest", self.backtest.view()),
+            ("A/B", self.ab.view()),
             ("Config", self.config.view()), ("Alerts", self.alerts.view()),
             dynamic=False, sizing_mode="stretch_width",
         )  # fmt: skip
@@ -116,6 +126,7 @@ class ControlCenter:
     def close(self) -> None:
         self.collector.close()
         self.backtest.close()
+        self.ab.close()
 
 
 def control_center(trader: TraderLike, *, period_ms: int = 250) -> pn.viewable.Viewable:
