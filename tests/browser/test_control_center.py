@@ -228,3 +228,20 @@ async def test_ab_comparison_of_a_version_saved_in_the_ui(served: tuple[Any, str
                               "WHERE run_id LIKE 'ab-%'")  # fmt: skip
     assert list(runs["status"]) == ["done"] and new_label in str(runs["params"][0])
     assert not page.errors, page.errors
+
+
+async def test_page_opened_mid_run_shows_the_session_so_far(served: tuple[Any, str],
+                                                            browser: Any) -> None:  # fmt: skip
+    trader, url = served
+    trader.start()
+    await _until(lambda: trader.bars_seen >= 120 and trader.engine.ledger.snapshot(), 60,
+                 "120 replayed bars and a position before the page opens")  # fmt: skip
+    trader.pause()
+    await _until(lambda: trader.state.value == "PAUSED", 10, "PAUSED")
+    seen = trader.bars_seen
+    page = await _open(browser, url)
+    n_candles = "Bokeh.documents[0].get_model_by_name('candles').data.x.length"
+    assert await page.evaluate(n_candles) == seen  # every bar so far, without a new one
+    txt = await page.get_by_text("signals ·").first.inner_text()
+    assert int(txt.split()[0].replace(",", "")) > 0
+    assert not page.errors, page.errors

@@ -27,11 +27,15 @@ __all__ = ["cmd_serve", "register"]
 
 def _apps(trader: Any) -> dict[str, Any] | None:
     """The Panel apps served beside the API: the Control Center at ``/`` (one page per browser
-    session over the one running ``trader``)."""
+    session over the one running ``trader``, backfilled from the trader's recent events so a
+    page opened mid-run shows the session so far)."""
     from tradekit.dashboards.app import control_center
+    from tradekit.dashboards.components.collector import EventHistory
+
+    history = EventHistory(trader.bus)
 
     def page() -> Any:
-        return control_center(trader)
+        return control_center(trader, history=history)
 
     return {"/": page}
 

@@ -25,7 +25,7 @@ from tradekit.dashboards.components.alerts import AlertsPanel
 from tradekit.dashboards.components.backtest_view import BacktestView
 from tradekit.dashboards.components.base import Messages, TraderLike
 from tradekit.dashboards.components.chart import LiveChart
-from tradekit.dashboards.components.collector import BusCollector
+from tradekit.dashboards.components.collector import BusCollector, EventHistory
 from tradekit.dashboards.components.config_editor import ConfigEditor
 from tradekit.dashboards.components.controls import TraderControls
 from tradekit.dashboards.components.feed import SignalFeed
@@ -53,10 +53,12 @@ class ControlCenter:
         Events drained per tick (the rest wait for the next tick, so one tick stays short).
     """
 
-    def __init__(self, trader: TraderLike, *, period_ms: int = 250,
-                 max_events: int = 5_000) -> None:  # fmt: skip
+    def __init__(self, trader: TraderLike, *, period_ms: int = 250, max_events: int = 5_000,
+                 history: EventHistory | None = None) -> None:  # fmt: skip
         self.trader, self.period_ms, self.max_events = trader, period_ms, max_events
         self.messages = Messages()
+        # the past first, then the live subscription: a race can skip an event, never repeat one
+        past = history.snapshot() if history is not None else []
         self.collector = BusCollector(trader.bus)
         cfg = trader.engine.config
         self.controls = TraderControls(trader, self.messages)
@@ -72,6 +74,10 @@ class ControlCenter:
                                 "saved_version")  # fmt: skip
         self.ticks = 0
         self.last_tick_ms = 0.0
+        self.backfilled = len(past)
+        if past:
+            self.chart.push(past)
+            self.feed.push(past)
         self._feed_lost_shown = False
         self._perf_at = 0.0
         self.tick = self.messages.guard(self._tick, "update")
@@ -129,14 +135,16 @@ class ControlCenter:
         self.ab.close()
 
 
-def control_center(trader: TraderLike, *, period_ms: int = 250) -> pn.viewable.Viewable:
+def control_center(trader: TraderLike, *, period_ms: int = 250,
+                   history: EventHistory | None = None) -> pn.viewable.Viewable:  # fmt: skip
     """The Control Center page of ``trader`` for the current session (what ``build_server``'s
     ``apps`` mounts).
 
-    Must be called inside a Panel session (a served page or a notebook): it registers the
+    ``history`` (an :class:`EventHistory` of the trader's bus) backfills the chart and the
+    signal feed of a page opened mid-run. Must be called inside a Panel session (a served page or a notebook): it registers the
     periodic update and closes its bus subscription when the session ends.
     """
-    cc = ControlCenter(trader, period_ms=period_ms)
+    cc = ControlCenter(trader, period_ms=period_ms, history=history)
     page = cc.view()
     cb = pn.state.add_periodic_callback(cc.tick, period=period_ms)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from tradekit.core.bus import EventBus, Subscription
 
-__all__ = ["DEFAULT_PATTERNS", "BusCollector"]
+__all__ = ["DEFAULT_PATTERNS", "HISTORY_PATTERNS", "BusCollector", "EventHistory"]
 
 #: What the Control Center listens to (TEAM.md bus topics).
 DEFAULT_PATTERNS: tuple[str, ...] = (
@@ -89,3 +89,57 @@ class BusCollector:
             self.bus.unsubscribe(sub)
         self._subs.clear()
         self._buf.clear()
+
+
+#: What a page opened late is backfilled with (states and snapshots are read fresh instead).
+HISTORY_PATTERNS: tuple[str, ...] = ("bars.*", "signals.*", "setups.new", "decisions.*", "fills.*")
+
+
+class EventHistory:
+    """The recent past of a trader's bus, so a page opened mid-run starts with it.
+
+    One history per served trader (``tradekit serve`` creates it before the trader starts);
+    each new Control Center page replays :meth:`snapshot` into its chart and signal feed, then
+    follows its own :class:`BusCollector`. Bars and the other events are bounded separately
+    (``bars`` candles — the chart's rollover — and ``events`` signals/setups/decisions/fills),
+    and the snapshot merges them back in publication order.
+
+    Examples
+    --------
+    >>> bus = EventBus()
+    >>> h = EventHistory(bus, bars=2, events=10)
+    >>> for i in range(3):
+    ...     bus.publish("bars.SPY", i); bus.publish("signals.new", f"s{i}")
+    >>> h.snapshot()
+    [('signals.new', 's0'), ('bars.SPY', 1), ('signals.new', 's1'), ('bars.SPY', 2), ('signals.new', 's2')]
+    >>> h.close()
+    """
+
+    def __init__(self, bus: EventBus, *, bars: int = 20_000, events: int = 5_000) -> None:
+        self.bus = bus
+        self._seq = 0
+        self._bars: deque[tuple[int, str, Any]] = deque(maxlen=bars)
+        self._events: deque[tuple[int, str, Any]] = deque(maxlen=events)
+        self._subs: list[Subscription] = [
+            bus.subscribe(p, self._on_event, priority=-100) for p in HISTORY_PATTERNS
+        ]
+
+    def _on_event(self, topic: str, event: Any) -> None:
+        self._seq += 1
+        (self._bars if topic.startswith("bars.") else self._events).append(
+            (self._seq, topic, event)
+        )
+
+    def snapshot(self) -> list[tuple[str, Any]]:
+        """The kept events, oldest first, as ``(topic, event)`` like :meth:`BusCollector.drain`."""
+        import heapq
+
+        merged = heapq.merge(list(self._bars), list(self._events), key=lambda e: e[0])
+        return [(topic, ev) for _seq, topic, ev in merged]
+
+    def close(self) -> None:
+        for sub in self._subs:
+            self.bus.unsubscribe(sub)
+        self._subs.clear()
+        self._bars.clear()
+        self._events.clear()
