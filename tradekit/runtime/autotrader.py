@@ -493,9 +493,7 @@ class AutoTrader:
             ):
                 mode, self._pending_mode = self._pending_mode, None
                 if mode is not self.engine.config.decision.mode:
-                    self._pending_config = self.engine.config.with_overrides(
-                        {"decision.mode": mode.value}
-                    )
+                    self._pending_config = self._mode_config(mode)
         if self._pending_config is not None:
             self._swap_config(self._pending_config)
             self._pending_config = None
@@ -506,6 +504,25 @@ class AutoTrader:
             and self.engine.risk.trading_state is not TradingState.HALTED
         ):
             self.engine.killswitch.check_external()  # before the broker can fill anything
+
+    def _mode_config(self, mode: RunMode) -> AlgorithmConfig:
+        """The active config in ``mode``, under a version of its own: the stored version with
+        exactly these parameters when there is one (switching back finds the original), else
+        ``<version>+<mode>`` (``.2``, ``.3``… when that label holds other parameters)."""
+        cfg = self.engine.config.with_overrides({"decision.mode": mode.value})
+        same = self.store.query(
+            "SELECT version FROM algorithm_configs WHERE name = ? AND config_id = ? "
+            "ORDER BY created_at LIMIT 1", [cfg.name, cfg.content_hash],
+        )  # fmt: skip
+        if len(same):
+            return cfg.with_overrides({"version": str(same["version"].iloc[0])})
+        base = cfg.version.split("+", 1)[0]
+        taken = set(self.store.query("SELECT version FROM algorithm_configs WHERE name = ?",
+                                     [cfg.name])["version"])  # fmt: skip
+        label, n = f"{base}+{mode.value.lower()}", 2
+        while label in taken:
+            label, n = f"{base}+{mode.value.lower()}.{n}", n + 1
+        return cfg.with_overrides({"version": label})
 
     def _swap_config(self, new: AlgorithmConfig) -> None:
         self._checkpoint()
