@@ -245,3 +245,20 @@ async def test_page_opened_mid_run_shows_the_session_so_far(served: tuple[Any, s
     txt = await page.get_by_text("signals ·").first.inner_text()
     assert int(txt.split()[0].replace(",", "")) > 0
     assert not page.errors, page.errors
+
+
+async def test_shadow_mode_from_the_next_session(served: tuple[Any, str], browser: Any) -> None:
+    trader, url = served
+    page = await _open(browser, url)
+    await page.get_by_role("button", name="SHADOW", exact=True).click()
+    await _until(lambda: trader.status().next_mode == "SHADOW", 10, "the mode request")
+    badge_text = _badge(page, "mode")
+    await _until(lambda: badge_text.inner_text(), 10, "the mode badge")
+
+    async def says_next() -> bool:
+        return "SHADOW next session" in await badge_text.inner_text()
+
+    await _until(says_next, 10, "the badge to say SHADOW from the next session")
+    assert (await badge_text.inner_text()).startswith("PAPER")  # not inside this session
+    assert any(m.startswith("mode SHADOW requested") for m in trader.store.alerts()["message"])
+    assert not page.errors, page.errors

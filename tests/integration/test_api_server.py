@@ -97,6 +97,20 @@ def test_controls_walk_the_states_and_persist_them(op: ApiClient, service: Serve
     assert stored_state(service) == "STOPPED"
 
 
+def test_mode_switch_is_requested_for_the_next_session(op: ApiClient,
+                                                       service: ServerThread) -> None:  # fmt: skip
+    out = op.post("/api/auto-trade/mode", {"mode": "SHADOW"})
+    assert out["effective"] == "next session"
+    assert out["status"]["mode"] == "PAPER" and out["status"]["next_mode"] == "SHADOW"
+    alerts = op.get("/api/alerts", limit=1000)["items"]
+    assert any(a["message"].startswith("mode SHADOW requested") for a in alerts), alerts[-3:]
+    back = op.post("/api/auto-trade/mode", {"mode": "PAPER"})  # the current mode: cancels
+    assert back["status"]["next_mode"] is None
+    with pytest.raises(ApiClientError) as e:
+        op.post("/api/auto-trade/mode", {"mode": "LIVE"})
+    assert e.value.status == 422
+
+
 def test_positions_come_from_the_live_ledger(op: ApiClient, service: ServerThread) -> None:
     trader = service.trader
     live = service.call(lambda: {s.symbol: s.quantity for s in trader.engine.ledger.snapshot()

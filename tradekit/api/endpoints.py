@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +36,12 @@ class KillRequest(_Body):
 
     reason: str = Field("kill switch via the API", min_length=1, max_length=500)
     flatten: bool = False
+
+
+class ModeRequest(_Body):
+    """``POST /api/auto-trade/mode``: PAPER or SHADOW from the next session on."""
+
+    mode: Literal["PAPER", "SHADOW"]
 
 
 class ResetRequest(_Body):
@@ -106,6 +112,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
             "max_daily_loss": _NUM_OR_NULL,
             "feed_lag_s": _NUM_OR_NULL,
             "market_open": {"type": "boolean"},
+            "next_mode": {"type": ["string", "null"], "enum": ["PAPER", "SHADOW", None]},
         },
     },
     "Signal": _row("id", "ts", "ts_ns", "symbol", "kind", id=_STR, symbol=_STR, kind=_STR),
@@ -347,6 +354,13 @@ async def reset(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
     body: ResetRequest = req.body
     trader = _trader(ctx)
     return await _control(ctx, "reset", lambda: trader.reset(f"api:{body.by}", body.reason))
+
+
+def set_mode(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
+    """Recorded as an alert; ``status.next_mode`` says what the next session will run in."""
+    body: ModeRequest = req.body
+    _trader(ctx).set_mode(body.mode)
+    return {"status": _status(ctx), "effective": "next session"}
 
 
 def kill_switch(ctx: ApiContext, req: ApiRequest) -> dict[str, Any]:
@@ -599,6 +613,16 @@ _ROUTES_LIST += [
         limited=False,
         response=_control_answer(already_halted={"type": "boolean"}),
         errors=(409,),
+    ),
+    Route(
+        "POST",
+        "/api/auto-trade/mode",
+        set_mode,
+        "PAPER or SHADOW from the next session (recorded)",
+        _CONTROL,
+        access="operator",
+        body=ModeRequest,
+        response=_control_answer(effective=_STR),
     ),
     Route(
         "POST",

@@ -121,6 +121,7 @@ class TraderStatus:
     halt_reason: str
     alerts: int
     pid: int = field(default_factory=os.getpid)
+    next_mode: str | None = None
 
     @property
     def config_version_label(self) -> str:
@@ -463,8 +464,30 @@ class AutoTrader:
         return new
 
     def set_mode(self, mode: RunMode | str) -> None:
-        """PAPER or SHADOW from the next session on (never inside a session)."""
-        self._pending_mode = RunMode(mode)
+        """PAPER or SHADOW from the next session on (never inside a session); the request is
+        an alert and ``status().next_mode`` until it takes effect. Asking for the current mode
+        cancels a pending switch.
+
+        Raises
+        ------
+        ConfigError
+            ``mode`` is neither PAPER nor SHADOW.
+        """
+        try:
+            new = RunMode(str(mode.value if isinstance(mode, RunMode) else mode).upper())
+        except ValueError:
+            raise ConfigError(f"mode must be PAPER or SHADOW, got {mode!r}") from None
+        if new is self.engine.config.decision.mode:
+            if self._pending_mode is not None:
+                self._pending_mode = None
+                self._alert(AlertLevel.INFO, f"mode switch cancelled: staying {new.value}",
+                            {"mode": new.value})  # fmt: skip
+                self._checkpoint()
+            return
+        self._pending_mode = new
+        self._alert(AlertLevel.INFO, f"mode {new.value} requested: from the next session",
+                    {"mode": new.value})  # fmt: skip
+        self._checkpoint()  # the request is on record now, not at the next bar
 
     # -- the per-bar path ------------------------------------------------------------------
     async def _bars(self) -> AsyncIterator[Bar]:
@@ -756,6 +779,7 @@ class AutoTrader:
             phase=self.schedule.phase(now).value if now > 0 else Phase.CLOSED.value,
             halt_reason=e.risk.state_reason if e.risk.trading_state is not TradingState.ACTIVE else "",
             alerts=self.alerts_published,
+            next_mode=self._pending_mode.value if self._pending_mode is not None else None,
         )  # fmt: skip
 
     def __repr__(self) -> str:

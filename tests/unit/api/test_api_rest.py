@@ -199,6 +199,8 @@ def test_malformed_json_is_400(served: ServerThread, payload: bytes) -> None:
         ("/api/backtests", b'{"overrides": {"no.such.key": 1}}'),
         ("/api/auto-trade/kill-switch", b'{"flatten": "yes"}'),
         ("/api/auto-trade/kill-switch", b'{"reason": ""}'),
+        ("/api/auto-trade/mode", b'{"mode": "LIVE"}'),
+        ("/api/auto-trade/mode", b"{}"),
         ("/api/configs", b""),
     ],
 )

@@ -1,6 +1,6 @@
 """Header and controls of a running trader: state badge, mode, data source, replay clock,
 start / pause / resume / stop, the kill switch and flatten-all (each behind a confirmation),
-reset after HALTED, and the day's progress bars.
+reset after HALTED, PAPER / SHADOW from the next session, and the day's progress bars.
 
 :class:`TraderControls` is a ``param.Parameterized`` model refreshed from
 ``trader.status()`` by :meth:`TraderControls.refresh` (called from the app's periodic
@@ -112,6 +112,12 @@ class TraderControls(param.Parameterized):
         self.flatten = Confirm("Flatten all", "Close every open position at market?",
                                lambda: self._act(self.trader.flatten), messages,
                                button_type="warning")  # fmt: skip
+        self.mode_select = pn.widgets.RadioButtonGroup(
+            name="mode from the next session", options=["PAPER", "SHADOW"], value="PAPER",
+            button_type="primary", button_style="outline", css_classes=["tk-mode"],
+        )  # fmt: skip
+        self._syncing_mode = False
+        self.mode_select.param.watch(g(self._mode_chosen, "mode switch"), "value")
         self.header_html = pn.pane.HTML("", sizing_mode="stretch_width", name="header")
         self.trades_bar = pn.indicators.Progress(css_classes=["tk-trades"], value=0, max=100, width=180,
                                                  bar_color="info")  # fmt: skip
@@ -125,6 +131,14 @@ class TraderControls(param.Parameterized):
     # -- actions --------------------------------------------------------------------------------
     def _act(self, fn: Callable[[], Any]) -> None:
         fn()
+        self.refresh()
+
+    def _mode_chosen(self, event: Any) -> None:
+        if self._syncing_mode:
+            return
+        self.trader.set_mode(event.new)
+        if event.new != self.mode:
+            self.messages.show(f"mode {event.new} from the next session (recorded)", "info")
         self.refresh()
 
     def _pause_resume(self, _event: Any) -> None:
@@ -165,7 +179,8 @@ class TraderControls(param.Parameterized):
         lag_txt = f" · feed lag {lag:.1f} s" if isinstance(lag, int | float) and lag else ""
         self.header_html.object = " ".join([
             badge(self.state, _STATE_COLORS.get(self.state, "#616161"), name="state"),
-            badge(self.mode, "#3949ab", name="mode"),
+            badge(self.mode + (f" → {nxt} next session" if (nxt := s.get("next_mode")) else ""),
+                  "#3949ab", name="mode"),
             badge("market open" if self.market_open else "market closed",
                   "#00897b" if self.market_open else "#757575", name="market"),
             badge(("SYNTHETIC · " if synthetic else "") + source,
@@ -190,6 +205,13 @@ class TraderControls(param.Parameterized):
         self.stop_btn.disabled = st == "STOPPED"
         self.reset_btn.disabled = st != "HALTED"
         self.kill.button.disabled = st == "HALTED"
+        wanted = s.get("next_mode") or self.mode
+        if self.mode_select.value != wanted:
+            self._syncing_mode = True
+            try:
+                self.mode_select.value = wanted
+            finally:
+                self._syncing_mode = False
 
     # -- views ------------------------------------------------------------------------------------
     def header(self) -> pn.viewable.Viewable:
@@ -202,6 +224,8 @@ class TraderControls(param.Parameterized):
                             strict=True)))  # fmt: skip
         return pn.Column(
             pn.Row(self.start_btn, self.pause_btn, self.stop_btn, self.reset_btn,
-                   self.flatten.view, self.kill.view),
+                   self.flatten.view, self.kill.view,
+                   pn.Column(pn.pane.Markdown("mode from the next session", margin=(0, 5)),
+                             self.mode_select, margin=(0, 0, 0, 30))),
             bars, sizing_mode="stretch_width",
         )  # fmt: skip
