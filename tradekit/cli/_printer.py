@@ -141,6 +141,7 @@ class RunPrinter:
         self.t0 = time.perf_counter()
         self._last: Bar | None = None
         self._reported_day: object = None
+        self._prev_line: str | None = None
         self._closed = False
 
     def _print(self, text: str) -> None:
@@ -150,32 +151,37 @@ class RunPrinter:
         bar: Bar = outcome.bar
         prev = self._last
         if prev is not None and ny_date(bar.close_ts_ns) != ny_date(prev.close_ts_ns):
-            self.session_line(prev)  # the previous session has ended
+            # the previous session has ended; by now the engine has rolled the day (day P&L
+            # back to 0, today's first entries counted), so print it as its last bar left it
+            self.session_line(prev, self._prev_line)
         self.n += 1
         self._last = bar
+        if self.verbosity != "quiet":
+            self._prev_line = self._line(bar)
         if self.every and self.n % self.every == 0 and self.verbosity != "quiet":
-            self._progress(bar)
+            self._print(self._prev_line)
         if self.verbosity == "verbose":
             for d in outcome.decisions:
                 self._print(_decision_line(bar, d))
 
-    def session_line(self, bar: Bar) -> None:
-        """One line for the session that ``bar`` closed (once per session)."""
+    def session_line(self, bar: Bar, line: str | None = None) -> None:
+        """One line for the session that ``bar`` closed (once per session); ``line`` is that
+        bar's progress line as it was taken right after the bar (default: now)."""
         day = ny_date(bar.close_ts_ns)
         if self.verbosity == "quiet" or day == self._reported_day:
             return
         self._reported_day = day
-        self._progress(bar)
+        self._print(line if line is not None else self._line(bar))
 
-    def _progress(self, bar: Bar) -> None:
+    def _line(self, bar: Bar) -> str:
         e, s = self.engine, self.engine.ledger.summary()
         c = e.counts
         rate = self.n / max(time.perf_counter() - self.t0, 1e-9)
-        self._print(f"{fmt_ts(bar.close_ts_ns)} | {bar.symbol} {bar.close:,.2f} | "
-                    f"setups {c['setups']:,} entries {c['decisions.enter']:,} "
-                    f"trades {len(e.ledger.closed_trades):,} | equity {s.equity:,.2f} "
-                    f"day P&L {s.day_pnl:+,.2f} | positions {s.open_positions} | "
-                    f"{e.risk.trading_state.value} | {rate:,.0f} bars/s")  # fmt: skip
+        return (f"{fmt_ts(bar.close_ts_ns)} | {bar.symbol} {bar.close:,.2f} | "
+                f"setups {c['setups']:,} entries {c['decisions.enter']:,} "
+                f"trades {len(e.ledger.closed_trades):,} | equity {s.equity:,.2f} "
+                f"day P&L {s.day_pnl:+,.2f} | positions {s.open_positions} | "
+                f"{e.risk.trading_state.value} | {rate:,.0f} bars/s")  # fmt: skip
 
     def close(self, *, initial_cash: float, where: str) -> None:
         """The last session's line and the closing summary (printed once, idempotent)."""

@@ -46,6 +46,26 @@ def test_default_is_one_line_per_session_and_one_closing_summary(runs: dict) -> 
     assert len(lines) == 2 + 1 + 2  # sessions, done, the two count lines
 
 
+def _day_pnl(line: str) -> float:
+    return float(line.split("day P&L ")[1].split(" |")[0].replace(",", ""))
+
+
+def _equity(line: str) -> float:
+    return float(line.split("equity ")[1].split(" ")[0].replace(",", ""))
+
+
+def test_each_session_line_shows_that_session_as_its_last_bar_left_it(runs: dict) -> None:
+    """The first session's line is printed when the second session's first bar arrives, after
+    the day roll; it must still show the first session's P&L, not the new day's 0."""
+    eng, lines = runs["summary"]
+    day1, day2 = (ln for ln in lines if ln.startswith("2024-03-0"))
+    initial = CFG.execution.initial_cash
+    assert _day_pnl(day1) == pytest.approx(_equity(day1) - initial, abs=0.011)
+    assert _day_pnl(day2) == pytest.approx(_equity(day2) - _equity(day1), abs=0.011)
+    assert _equity(day2) == pytest.approx(eng.ledger.equity, abs=0.006)
+    assert "16:00" in day1 and "16:00" in day2  # stamped with the session's closing bar
+
+
 def test_verbose_adds_one_line_per_decision(runs: dict) -> None:
     eng, lines = runs["verbose"]
     decisions = [ln for ln in lines if " decision " in ln]
