@@ -157,9 +157,9 @@ class RunPrinter:
         self.n += 1
         self._last = bar
         if self.verbosity != "quiet":
-            self._prev_line = self._line(bar)
-        if self.every and self.n % self.every == 0 and self.verbosity != "quiet":
-            self._print(self._prev_line)
+            line = self._prev_line = self._line(bar)
+            if self.every and self.n % self.every == 0:
+                self._print(line)
         if self.verbosity == "verbose":
             for d in outcome.decisions:
                 self._print(_decision_line(bar, d))
