@@ -236,6 +236,7 @@ class AutoTrader:
         self._stale_alerted = False
         self._heartbeat: asyncio.Task[None] | None = None
         self._dirty = False
+        self._cp_pending = False  # a checkpoint is scheduled for right after this bar
 
         base_id = self.store.save_config(config)
         self.run_id, resume = self._resolve_run(base_id, run_id, new_run)
@@ -503,6 +504,8 @@ class AutoTrader:
             yield bar
 
     def _before_bar(self, bar: Bar) -> None:
+        if self._cp_pending:  # the previous bar's checkpoint, if the loop has not run it yet
+            self._checkpoint()
         if (
             self._pending_mode is not None
             and self.schedule.phase(bar.close_ts_ns) is not Phase.CLOSED
@@ -596,7 +599,7 @@ class AutoTrader:
             or self.bars_seen - self._last_cp_bars >= self.checkpoint_every
             or time.monotonic() - self._last_cp_wall >= self.checkpoint_interval_s
         ):
-            self._checkpoint()
+            self._checkpoint_soon()
         if self.on_bar is not None:
             self.on_bar(outcome)
 
@@ -613,8 +616,32 @@ class AutoTrader:
         self._dirty = True
 
     # -- persistence -------------------------------------------------------------------------
+    def _checkpoint_soon(self) -> None:
+        """Checkpoint right after this bar, once the loop has run what the bar woke (the
+        event-stream writers, so a fill reaches WebSocket clients before the database commit
+        rather than after it), and in any case before the next bar is processed
+        (:meth:`_before_bar`): the checkpoint is the same as one taken at the end of the bar."""
+        if self._cp_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._checkpoint()
+            return
+        self._cp_pending = True
+        loop.call_soon(self._deferred_checkpoint)
+
+    def _deferred_checkpoint(self) -> None:
+        if not self._cp_pending:
+            return  # written meanwhile (next bar, an operator action, the end of the run)
+        try:
+            self._checkpoint()
+        except Exception:  # the engine is HALTED by _checkpoint; the next bar reports it
+            log.exception("deferred checkpoint failed")
+
     def _checkpoint(self) -> None:
         """Write the buffered records, the checkpoint and the status in one transaction."""
+        self._cp_pending = False
         last = self._last_bar
         if last is None:
             if self._sub is not None:
