@@ -120,3 +120,26 @@ async def test_repeated_bar_errors_halt_with_a_critical_alert(three_days: Replay
     alerts = t.store.alerts()
     crit = alerts[alerts["level"] == "CRITICAL"]
     assert any("bar errors" in m for m in crit["message"]), list(alerts["message"])
+
+
+async def test_a_fill_bar_is_checkpointed_before_the_next_bar(three_days: ReplayInputs) -> None:
+    """The checkpoint after a bar with fills is deferred to just after the bar (so event-stream
+    writers go first) but is always committed before the next bar reaches the engine."""
+    t = replay_trader(inputs=three_days)
+    t.feed.yield_every = 10**9  # type: ignore[attr-defined]  # a feed that never lets the loop run
+    fill_bars: list[int] = []
+    late: list[tuple[int, int | None]] = []
+    last_close = [0]
+
+    def on_bar(_topic: str, bar: Bar) -> None:  # the next bar, as it reaches the engine
+        if fill_bars and fill_bars[-1] == last_close[0]:
+            cp = t.store.load_checkpoint(t.run_id)
+            if cp is None or cp.bar_ts_ns < fill_bars[-1]:
+                late.append((fill_bars[-1], None if cp is None else cp.bar_ts_ns))
+        last_close[0] = bar.close_ts_ns
+
+    t.bus.subscribe("bars.*", on_bar, priority=1_000)
+    t.bus.subscribe("fills.*", lambda _t, f: fill_bars.append(last_close[0]), priority=1_000)
+    t.start()
+    await t.wait()
+    assert len(fill_bars) >= 3 and not late, late
