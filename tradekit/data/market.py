@@ -45,6 +45,19 @@ _NY = "America/New_York"
 _MINUTE_NS = 60 * 10**9
 
 
+def _takes_max_dte(provider: Any) -> bool:
+    """Whether ``provider.chain`` accepts ``max_dte=`` (checked once, not per call)."""
+    import inspect
+
+    fn = getattr(provider, "chain", None)
+    if fn is None:
+        return False
+    try:
+        return "max_dte" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _ns(ts: Any) -> int:
     if isinstance(ts, int | np.integer):
         return int(ts)
@@ -154,7 +167,8 @@ class MarketDataService:
         self.calendar = calendar
         self.ivr_window, self.ivr_min_periods = ivr_window, ivr_min_periods
         self.bucket_ns = int(bucket_ns)
-        self._chains: OrderedDict[tuple[str, int], OptionChain | None] = OrderedDict()
+        self._chains: OrderedDict[tuple[str, int, int | None], OptionChain | None] = OrderedDict()
+        self._dte_checked: tuple[Any, bool] = (None, False)  # (provider, takes max_dte)
         self._cache_size = cache_size
 
     @classmethod
@@ -255,18 +269,32 @@ class MarketDataService:
         return None if np.isnan(out) else out
 
     # ------------------------------------------------------------------ options
-    def option_chain(self, symbol: str, ts: Any) -> OptionChain | None:
+    def option_chain(
+        self, symbol: str, ts: Any, *, max_dte: int | None = None
+    ) -> OptionChain | None:
         """The chain of ``symbol`` as of the start of ``ts``'s time bucket (cached per
-        bucket); None without a provider or when the provider has no data then."""
+        bucket); None without a provider or when the provider has no data then.
+
+        ``max_dte`` (calendar days) asks only for the expiries a selection can reach; a
+        provider that cannot restrict its chain returns the whole chain.
+        """
         if self.chain_provider is None:
             return None
         bucket_ts = _ns(ts) // self.bucket_ns * self.bucket_ns
-        key = (symbol, bucket_ts)
+        if self._dte_checked[0] is not self.chain_provider:
+            self._dte_checked = (self.chain_provider, _takes_max_dte(self.chain_provider))
+        if not self._dte_checked[1]:
+            max_dte = None
+        key = (symbol, bucket_ts, max_dte)
         if key in self._chains:
             self._chains.move_to_end(key)
             return self._chains[key]
         try:
-            chain: OptionChain | None = self.chain_provider.chain(symbol, bucket_ts)
+            chain: OptionChain | None = (
+                self.chain_provider.chain(symbol, bucket_ts, max_dte=max_dte)  # type: ignore[call-arg]
+                if max_dte is not None
+                else self.chain_provider.chain(symbol, bucket_ts)
+            )
         except DataError:
             chain = None
         self._chains[key] = chain

@@ -169,6 +169,7 @@ class OptionsDecisionEngine:
             else EventCalendar(is_session=_is_session_fn(self.stock.calendar))
         )
         self.selector = selector
+        self._chain_takes_dte: tuple[Any, bool] = (None, False)  # (market, takes max_dte)
         self._underlyings = frozenset(s.upper() for s in config.options.underlyings)
         self._scorers: dict[TimeframeClass, Scorer] = {}
         self._gates: dict[TimeframeClass, tuple[Gate, ...]] = {}
@@ -204,6 +205,24 @@ class OptionsDecisionEngine:
         return self.config.options.enabled and symbol.upper() in self._underlyings
 
     # -- steps ------------------------------------------------------------------------------
+    def _chain(self, setup: Setup, p: OptionClassParams) -> Any:
+        """The chain the selection reads. The default selector only looks at expiries inside
+        the class's DTE band, so a market that can restrict its chain (``max_dte=``) is asked
+        for those expiries only (the same contracts at the same prices, far fewer of them); a
+        custom selector gets the whole chain."""
+        market = self.market
+        if self._chain_takes_dte[0] is not market:
+            import inspect
+
+            try:
+                takes = "max_dte" in inspect.signature(market.option_chain).parameters
+            except (TypeError, ValueError):
+                takes = False
+            self._chain_takes_dte = (market, takes)
+        if self._chain_takes_dte[1] and self.selector is default_selector:
+            return self.market.option_chain(setup.symbol, setup.ts_ns, max_dte=p.dte_max)  # type: ignore[call-arg]  # checked above
+        return self.market.option_chain(setup.symbol, setup.ts_ns)
+
     def _select(
         self, setup: Setup, strategy: str, p: OptionClassParams, budget: float
     ) -> _Selected:
@@ -215,7 +234,7 @@ class OptionsDecisionEngine:
             return _Selected(None, "no direction to select a contract for", nan, nan, nan)
         affordable = ""
         try:
-            chain = self.market.option_chain(setup.symbol, setup.ts_ns)
+            chain = self._chain(setup, p)
             if chain is None:
                 return _Selected(None, "no option chain at the bar", nan, nan, nan)
             if strategy == "long_option" and math.isfinite(budget) and budget > 0:

@@ -332,7 +332,7 @@ class SyntheticChainProvider:
         self._spot_fn = spot_fn
         self._vol_fn = vol_fn
         self.r, self.q, self.seed, self.max_dte = r, q, seed, max_dte
-        self._cache: OrderedDict[tuple[str, int], OptionChain] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int, int | None], OptionChain] = OrderedDict()
         self._cache_size = cache_size
         # rows priced at the latest (underlying, ts, spot, vol): the broker's marks and exit
         # checks of one bar ask for the same contracts; pricing is a pure function of these
@@ -352,9 +352,17 @@ class SyntheticChainProvider:
             return None
         return float(spot), float(vol)
 
-    def chain(self, underlying: str, ts_ns: int) -> OptionChain:
-        """The synthetic chain at ``ts_ns``; DataError when spot or vol is unknown."""
-        key = (underlying, int(ts_ns))
+    def chain(self, underlying: str, ts_ns: int, *, max_dte: int | None = None) -> OptionChain:
+        """The synthetic chain at ``ts_ns``; DataError when spot or vol is unknown.
+
+        ``max_dte`` lists only the expiries up to that many calendar days (within the
+        provider's own ``max_dte``). Each listed contract is priced exactly as in the full
+        chain (pricing and sizes are per contract), so a selection restricted to those
+        expiries picks the same contract from either.
+        """
+        limit = self.max_dte if max_dte is None else (
+            max_dte if self.max_dte is None else min(max_dte, self.max_dte))  # fmt: skip
+        key = (underlying, int(ts_ns), limit)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -370,7 +378,7 @@ class SyntheticChainProvider:
             r=self.r,
             q=self.q,
             rng_seed=self.seed,
-            max_dte=self.max_dte,
+            max_dte=limit,
         )
         self._cache[key] = ch
         if len(self._cache) > self._cache_size:
