@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from abc import abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -85,14 +86,14 @@ class WorkerRun(param.Parameterized):
         ]
 
     # -- the job ------------------------------------------------------------------------------
+    @abstractmethod
     def _job(self) -> tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], Any]:
         """``(label, fn, args, params, config)``: what the worker runs, what the run row says
         (``params``) and the config it is filed under."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _finished(self, value: Any) -> dict[str, Any]:
         """Show ``value``; return the results to store with the run."""
-        raise NotImplementedError
 
     def report(self, done: int, total: int) -> None:
         """Progress from the worker thread."""
