@@ -36,6 +36,7 @@ from tradekit._typing import FloatArray, IntArray
 from tradekit.data.schema import bars_to_arrays
 from tradekit.data.sources.base import MarketDataProvider, bar_duration
 from tradekit.errors import DataError
+from tradekit.options.base import accepts_max_dte
 from tradekit.options.chain import ChainProvider, OptionChain, SyntheticChainProvider
 from tradekit.options.volatility import iv_percentile_last, iv_rank_last
 
@@ -43,19 +44,6 @@ __all__ = ["MarketDataService"]
 
 _NY = "America/New_York"
 _MINUTE_NS = 60 * 10**9
-
-
-def _takes_max_dte(provider: Any) -> bool:
-    """Whether ``provider.chain`` accepts ``max_dte=`` (checked once, not per call)."""
-    import inspect
-
-    fn = getattr(provider, "chain", None)
-    if fn is None:
-        return False
-    try:
-        return "max_dte" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _ns(ts: Any) -> int:
@@ -282,7 +270,10 @@ class MarketDataService:
             return None
         bucket_ts = _ns(ts) // self.bucket_ns * self.bucket_ns
         if self._dte_checked[0] is not self.chain_provider:
-            self._dte_checked = (self.chain_provider, _takes_max_dte(self.chain_provider))
+            self._dte_checked = (
+                self.chain_provider,
+                accepts_max_dte(getattr(self.chain_provider, "chain", None)),
+            )
         if not self._dte_checked[1]:
             max_dte = None
         key = (symbol, bucket_ts, max_dte)

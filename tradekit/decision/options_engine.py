@@ -212,13 +212,9 @@ class OptionsDecisionEngine:
         custom selector gets the whole chain."""
         market = self.market
         if self._chain_takes_dte[0] is not market:
-            import inspect
+            from tradekit.options.base import accepts_max_dte
 
-            try:
-                takes = "max_dte" in inspect.signature(market.option_chain).parameters
-            except (TypeError, ValueError):
-                takes = False
-            self._chain_takes_dte = (market, takes)
+            self._chain_takes_dte = (market, accepts_max_dte(market.option_chain))
         if self._chain_takes_dte[1] and self.selector is default_selector:
             return self.market.option_chain(setup.symbol, setup.ts_ns, max_dte=p.dte_max)  # type: ignore[call-arg]  # checked above
         return self.market.option_chain(setup.symbol, setup.ts_ns)

@@ -24,7 +24,7 @@ from tradekit.core.events import OptionContract
 from tradekit.errors import DataError
 from tradekit.execution.base import Quote
 
-__all__ = ["CHAIN_COLUMNS", "ChainProvider", "OptionChain", "right_code"]
+__all__ = ["CHAIN_COLUMNS", "ChainProvider", "OptionChain", "accepts_max_dte", "right_code"]
 
 #: The per-row arrays of an :class:`OptionChain`, in order.
 CHAIN_COLUMNS = (
@@ -240,6 +240,18 @@ def right_code(right: int | str | Right) -> int:
     if right in (1, -1):
         return int(right)
     raise ValueError(f"option right must be +1/-1, 'C'/'P' or Right, got {right!r}")
+
+
+def accepts_max_dte(fn: Any) -> bool:
+    """Whether ``fn`` (a ``chain`` or ``option_chain`` method) takes ``max_dte=``: the
+    optional way to ask a source for the reachable expiries only. Checked once per source,
+    not per call."""
+    import inspect
+
+    try:
+        return fn is not None and "max_dte" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @runtime_checkable
