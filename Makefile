@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_BENCH := $(VENV)/.installed-bench
 
 .PHONY: run test lab bench lint typecheck clean install install-dev browsers
 
@@ -39,7 +40,12 @@ browsers:
 lab: $(STAMP_DEV)
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP_DEV)
+$(STAMP_BENCH): pyproject.toml $(STAMP_DEV)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $@
+
+## make bench: every benchmark suite, with vectorbt and backtrader as extra anchors
+bench: $(STAMP_BENCH)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP_DEV)

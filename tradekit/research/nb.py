@@ -44,29 +44,51 @@ __all__ = [
 def rolling_mean_1d_nb(x, window):
     """Trailing mean over ``window`` values; NaN for the first ``window - 1``.
 
-    Equivalent to ``pd.Series(x).rolling(window).mean()`` on finite input (a running sum with
-    Kahan compensation on both the added and the removed value, so 1M values stay within a few
-    ulps of the exact window sums). A NaN in the input poisons the running sum from there on:
-    give finite prices (the bar contract guarantees them).
+    Bit-for-bit the result of ``pd.Series(x).rolling(window).mean()`` on finite input, because a
+    crossover of two averages is decided by their last bits whenever the two are equal in exact
+    (decimal) arithmetic: SMA(10) equals SMA(50) to the cent on ~1 bar in 4,000 of a 1-minute
+    series, and a different rounding there books a different trade. The steps are pandas':
+    a running sum that first removes the value leaving the window and then adds the new one,
+    each with its own Kahan compensation; a window of identical values returns that value
+    exactly; an all-positive window never averages below zero (and an all-negative one never
+    above). A NaN in the input poisons the running sum from there on: give finite prices (the
+    bar contract guarantees them).
     """
     n = x.shape[0]
     out = np.full(n, np.nan)
     if window < 1:
         return out
-    s = 0.0
-    comp = 0.0
+    total = 0.0
+    comp_add = 0.0
+    comp_remove = 0.0
+    n_neg = 0
+    same_run = 0  # how many of the latest values equal the latest one
+    prev = np.nan
     for i in range(n):
-        y = x[i] - comp  # Kahan add of x[i]
-        t = s + y
-        comp = (t - s) - y
-        s = t
         if i >= window:
-            y = -x[i - window] - comp  # Kahan add of -x[i - window]
-            t = s + y
-            comp = (t - s) - y
-            s = t
+            gone = x[i - window]
+            y = -gone - comp_remove
+            t = total + y
+            comp_remove = t - total - y
+            total = t
+            if gone < 0.0:
+                n_neg -= 1
+        v = x[i]
+        y = v - comp_add
+        t = total + y
+        comp_add = t - total - y
+        total = t
+        if v < 0.0:
+            n_neg += 1
+        same_run = same_run + 1 if v == prev else 1
+        prev = v
         if i >= window - 1:
-            out[i] = s / window
+            mean = total / window
+            if same_run >= window:
+                mean = v
+            elif (n_neg == 0 and mean < 0.0) or (n_neg == window and mean > 0.0):
+                mean = 0.0
+            out[i] = mean
     return out
 
 

@@ -135,15 +135,30 @@ class TestBadInput:
 
 
 class TestSma:
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=80, deadline=None)
     @given(
-        st.lists(st.floats(0.5, 2000.0), min_size=1, max_size=300),
+        st.lists(
+            st.one_of(st.floats(-2000.0, 2000.0), st.sampled_from([0.0, 1.1, 436.54, -3.3])),
+            min_size=1,
+            max_size=300,
+        ),
         st.integers(1, 60),
     )
-    def test_equals_pandas_rolling_mean(self, xs: list[float], w: int) -> None:
+    def test_bit_identical_to_pandas_rolling_mean(self, xs: list[float], w: int) -> None:
+        """Not close: equal, also with runs of one value and signs mixed (pandas' special cases)."""
         x = np.array(xs)
         ref = pd.Series(x).rolling(w).mean().to_numpy()
-        np.testing.assert_allclose(sma(x, w), ref, rtol=1e-12, equal_nan=True)
+        np.testing.assert_array_equal(sma(x, w), ref)
+
+    def test_bit_identical_on_cent_prices_with_exact_ties(self) -> None:
+        """A 1-minute series in cents: SMA(10) equals SMA(50) exactly on some bars, and the
+        crossover there is decided by the last bit, so the bits must be pandas'."""
+        from tradekit.data import datasets
+
+        close = datasets.synthetic_intraday("SPY", start="2020-01-02", days=60, seed=5)["close"]
+        for w in (10, 50):
+            ref = close.rolling(w).mean().to_numpy()
+            np.testing.assert_array_equal(sma(close, w), ref)
 
     def test_crossover_matches_backtesting_lib(self) -> None:
         from backtesting.lib import crossover
@@ -220,6 +235,33 @@ class TestBacktestingPyParity:
             np.testing.assert_allclose(
                 res.equity["equity"], ref["_equity_curve"]["Equity"], rtol=1e-12
             )
+
+
+def test_sma_cross_synthetic_minutes_same_trades_as_backtesting_py() -> None:
+    """100k synthetic 1-minute bars, where equity falls below a few units and SMA ties occur:
+    the same trade list and final equity as backtesting.py with its own (pandas) SMA."""
+    from backtesting import Backtest
+
+    from tradekit.data import datasets
+
+    bars = datasets.synthetic_intraday("SPY", start="2020-01-02", days=257, seed=5).iloc[:100_000]
+    frame = bars.rename(columns=str.capitalize)[["Open", "High", "Low", "Close", "Volume"]]
+    frame.index = frame.index.tz_convert(None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = Backtest(frame, _reference_strategy("long"), cash=10_000, commission=0.001,
+                       finalize_trades=True).run()  # fmt: skip
+    up, down = sma_cross_signals(bars["close"], 10, 50)
+    res = backtest_signals(bars, up, down, commission=0.001, initial_cash=10_000.0,
+                           close_at_end=True)  # fmt: skip
+    theirs, ours = ref["_trades"], res.trades
+    assert len(ours) == len(theirs) > 1000
+    np.testing.assert_array_equal(ours["entry_bar"], theirs["EntryBar"])
+    np.testing.assert_array_equal(ours["exit_bar"], theirs["ExitBar"])
+    np.testing.assert_array_equal(ours["quantity"], theirs["Size"])
+    np.testing.assert_array_equal(ours["entry_price"], theirs["EntryPrice"])
+    np.testing.assert_array_equal(ours["exit_price"], theirs["ExitPrice"])
+    assert res.final_equity == pytest.approx(float(ref["Equity Final [$]"]), rel=1e-12)
 
 
 def test_plot_is_a_bokeh_layout_of_price_equity_drawdown() -> None:
