@@ -85,7 +85,9 @@ class Target:
             raise ConfigError(f"parameters {sorted(rest)} are neither config fields nor "
                               "strategy parameters (no strategy given)")  # fmt: skip
         strategy = self.strategy(**rest) if self.strategy is not None else None
-        return backtest(bars, cfg, strategy, market=self.market, quotes=self.quotes)
+        # research reads metrics and equity only: no record frames (the same decisions)
+        return backtest(bars, cfg, strategy, market=self.market, quotes=self.quotes,
+                        record="summary")  # fmt: skip
 
 
 def _sharpe_of(equity: pd.Series) -> float:

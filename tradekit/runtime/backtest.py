@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from tradekit.core.events import Decision, Fill, Order, Setup, Signal
 from tradekit.core.ids import make_id
 from tradekit.data.feeds import ReplayFeed
 from tradekit.decision.base import MarketView
-from tradekit.errors import DataError
+from tradekit.errors import ConfigError, DataError
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.kernel import Engine
 from tradekit.runtime.precomputed import PrecomputedPipeline
@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BacktestResult",
+    "EventCounter",
     "EventRecorder",
+    "Record",
     "backtest",
     "infer_timeframe",
     "run_backtest",
@@ -88,6 +90,34 @@ class EventRecorder:
 
     def _on_order(self, topic: str, order: Order) -> None:
         self.orders[order.id] = order
+
+
+class EventCounter:
+    """Bus subscriber that only counts what a metrics-only backtest would have recorded."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.signals = self.setups = self.decisions = self.entries = self.fills = 0
+        bus.subscribe("signals.*", self._on_signal)
+        bus.subscribe("setups.*", self._on_setup)
+        bus.subscribe("decisions.*", self._on_decision)
+        bus.subscribe("fills.*", self._on_fill)
+
+    def _on_signal(self, topic: str, event: Any) -> None:
+        self.signals += 1
+
+    def _on_setup(self, topic: str, event: Any) -> None:
+        self.setups += 1
+
+    def _on_decision(self, topic: str, event: Decision) -> None:
+        self.decisions += 1
+        self.entries += event.action.value == "ENTER"
+
+    def _on_fill(self, topic: str, event: Any) -> None:
+        self.fills += 1
+
+
+#: ``"all"``: every record as a frame; ``"summary"``: equity, trades and the summary only
+Record = Literal["all", "summary"]
 
 
 def _frame(records: list[Any]) -> pd.DataFrame:
@@ -190,6 +220,7 @@ def run_backtest(
     keep_engine: bool = False,
     fast: bool = True,
     strategy: Strategy | None = None,
+    record: Record = "all",
 ) -> BacktestResult:
     """Replay ``data`` bar by bar through a fresh :class:`Engine`.
 
@@ -215,22 +246,34 @@ def run_backtest(
     strategy:
         What turns bars into setups (default the built-in confluence strategy); ``config``
         is used as given (see :func:`backtest` for the strategy's gate overrides).
+    record:
+        ``"all"`` (default): the signals, setups, decisions, orders and fills as frames.
+        ``"summary"``: only ``equity``, ``trades`` and ``summary`` (the same counts); the
+        record frames are empty. The engine makes the same decisions either way; this is what
+        sweeps and walk-forward folds run, since they read only metrics (with a strategy that
+        does not read ``ctx.signals``, the signal records are not even built).
     """
+    if record not in ("all", "summary"):
+        raise ConfigError(f"record must be 'all' or 'summary', got {record!r}")
+    summary_only = record == "summary"
     cfg = config if config is not None else AlgorithmConfig()
     bus = bus if bus is not None else EventBus()
     clock = SimClock()
     symbol = cfg.symbols[0] if isinstance(data, pd.DataFrame) else None
     feed = ReplayFeed(data, clock=clock, symbol=symbol, timeframe=cfg.timeframe)
     engine = Engine(cfg, clock=clock, bus=bus, market=market, quotes=quotes, strategy=strategy)
+    build_signals = not summary_only or getattr(engine.strategy, "reads_signals", True)
+    batches: list[PrecomputedPipeline] = []
     if fast:
         for sym in feed.symbols:
             arrays = feed.arrays(sym)
             if arrays[0].shape[0]:
-                pre = PrecomputedPipeline(
-                    cfg, sym, cfg.timeframe, arrays, calendar=engine.calendar.name
-                )
+                pre = PrecomputedPipeline(cfg, sym, cfg.timeframe, arrays,
+                                          calendar=engine.calendar.name,
+                                          signals=bool(build_signals))  # fmt: skip
                 engine.use_pipeline(sym, pre)
-    rec = EventRecorder(bus)
+                batches.append(pre)
+    rec: EventRecorder | EventCounter = EventCounter(bus) if summary_only else EventRecorder(bus)
     eq_ts: list[int] = []
     eq_val: list[float] = []
     for bar in feed:  # ReplayFeed sets the SimClock to the bar's close before yielding it
@@ -240,23 +283,33 @@ def run_backtest(
     equity = pd.Series(eq_val, index=pd.to_datetime(eq_ts, unit="ns", utc=True), name="equity")
     trades = _frame(list(engine.ledger.closed_trades))
     rid = run_id or make_id("run", cfg.content_hash, eq_ts[0] if eq_ts else 0, len(eq_ts))
+    if isinstance(rec, EventCounter):
+        unbuilt = 0 if build_signals else sum(p.n_signals for p in batches)
+        counts = {"signals": rec.signals + unbuilt, "setups": rec.setups,
+                  "decisions": rec.decisions, "entries": rec.entries, "fills": rec.fills}  # fmt: skip
+        frames = dict.fromkeys(
+            ("signals", "setups", "decisions", "orders", "fills"), pd.DataFrame()
+        )
+    else:
+        counts = {
+            "signals": len(rec.signals),
+            "setups": len(rec.setups),
+            "decisions": len(rec.decisions),
+            "entries": sum(d.action.value == "ENTER" for d in rec.decisions),
+            "fills": len(rec.fills),
+        }
+        frames = {"signals": _frame(rec.signals), "setups": _frame(rec.setups),
+                  "decisions": _frame(rec.decisions), "orders": _frame(list(rec.orders.values())),
+                  "fills": _frame(rec.fills)}  # fmt: skip
     summary = {
         "bars": len(eq_ts),
-        "signals": len(rec.signals),
-        "setups": len(rec.setups),
-        "decisions": len(rec.decisions),
-        "entries": sum(d.action.value == "ENTER" for d in rec.decisions),
-        "fills": len(rec.fills),
+        **counts,
         **summarize(equity, trades, cfg.execution.initial_cash),
     }
     return BacktestResult(
         run_id=rid,
         config=cfg,
-        signals=_frame(rec.signals),
-        setups=_frame(rec.setups),
-        decisions=_frame(rec.decisions),
-        orders=_frame(list(rec.orders.values())),
-        fills=_frame(rec.fills),
+        **frames,
         trades=trades,
         equity=equity,
         summary=summary,
@@ -313,6 +366,7 @@ def backtest(
     data_label: str | None = None,
     params: Mapping[str, Any] | None = None,
     fast: bool = True,
+    record: Record = "all",
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``bars`` through the live engine: the one public entry.
 
@@ -347,6 +401,9 @@ def backtest(
         ``"SYNTHETIC SPY 1min seed 11"``) and extra parameters (days, seed...).
     fast:
         As in :func:`run_backtest` (batch-precomputed signals; identical records).
+    record:
+        As in :func:`run_backtest`: ``"summary"`` keeps only equity, trades and the summary
+        (not with ``store=``, which records every row).
 
     Examples
     --------
@@ -359,11 +416,13 @@ def backtest(
     if config is None:
         config = _default_config(bars, strategy, symbol, timeframe, with_market=market is not None)
     if store is not None:
+        if record != "all":
+            raise ConfigError("a run recorded in a store keeps every record: record='all'")
         return _recorded(bars, config, strategy, store, market, quotes, bus, run_id, keep_engine,
                          data_label, params, fast)  # fmt: skip
     return run_backtest(
         bars, config, market=market, quotes=quotes, bus=bus, run_id=run_id,
-        keep_engine=keep_engine, strategy=strategy, fast=fast,
+        keep_engine=keep_engine, strategy=strategy, fast=fast, record=record,
     )  # fmt: skip
 
 

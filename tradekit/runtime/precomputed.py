@@ -62,6 +62,10 @@ class _HtfRows:
         self._rows = frame.to_dict("records")
         self._bounds = np.searchsorted(base_idx[order], np.arange(n_base + 1)).astype(np.int64)
 
+    def count(self, t: int) -> int:
+        """How many HTF signals base bar ``t`` reveals."""
+        return int(self._bounds[t + 1] - self._bounds[t])
+
     def at(self, t: int, ts_ns: int, symbol: str) -> list[Signal]:
         lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
         return [self._signal(row, t, ts_ns, symbol) for row in self._rows[lo:hi]]
@@ -113,6 +117,10 @@ class PrecomputedPipeline:
         validated (what :meth:`tradekit.data.feeds.ReplayFeed.arrays` returns).
     calendar:
         Exchange calendar for sessions and ORB.
+    signals:
+        Build the :class:`~tradekit.core.events.Signal` records of each bar (default). False
+        returns every bar's setups with an empty signal list and only counts the signals
+        (:attr:`n_signals`): for metrics-only runs of a strategy that does not read them.
 
     Raises
     ------
@@ -129,8 +137,12 @@ class PrecomputedPipeline:
         arrays: BarArrays,
         *,
         calendar: str = "XNYS",
+        signals: bool = True,
     ) -> None:
         self.config, self.symbol, self.timeframe = config, symbol, timeframe
+        self._build_signals = signals
+        #: signals of the bars so far (counted also when they are not built)
+        self.n_signals = 0
         self._ts = arrays[0]
         n = int(self._ts.shape[0])
         res = setup_arrays(arrays, config, symbol=symbol, timeframe=timeframe, calendar=calendar)
@@ -166,6 +178,11 @@ class PrecomputedPipeline:
         self._t = t + 1
         ts = int(bar.ts_ns)
         lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
+        setup = self._setups.get(t)
+        setups = [setup] if setup is not None else []
+        if not self._build_signals:
+            self.n_signals += hi - lo + sum(h.count(t) for h in self._htf)
+            return PipelineOutput([], setups)
         signals = (
             buffer_to_signals(self._events[lo:hi], ts, self.symbol, self.timeframe)
             if hi > lo
@@ -173,8 +190,8 @@ class PrecomputedPipeline:
         )
         for h in self._htf:
             signals.extend(h.at(t, ts, self.symbol))
-        setup = self._setups.get(t)
-        return PipelineOutput(signals, [setup] if setup is not None else [])
+        self.n_signals += len(signals)
+        return PipelineOutput(signals, setups)
 
     def state_dict(self) -> dict[str, Any]:
         """Where the replay stands (the batch result itself is rebuilt from the bars)."""

@@ -57,6 +57,9 @@ class Strategy(Protocol):
         Recorded in alerts and setup ids (default: the class name).
     ``lookback`` (int)
         Bars of history ``ctx.history`` keeps (default :data:`DEFAULT_LOOKBACK`; 0 keeps none).
+    ``reads_signals`` (bool)
+        Whether ``on_bar`` reads ``ctx.signals`` (default True). A strategy that says False
+        lets a metrics-only backtest (``record="summary"``) skip building signal records.
     ``config_overrides(config) -> dict``
         Dotted-path overrides (``{"decision.min_roles": 1}``) that let this strategy's setups
         through the gates; :func:`~tradekit.strategy.strategy_config` applies them.

@@ -28,6 +28,8 @@ class ConfluenceStrategy:
     name = "confluence"
     #: the confluence layer keeps its own state: no bar history is needed
     lookback = 0
+    #: it reads ``ctx.confluence`` only
+    reads_signals = False
 
     def on_bar(self, bar: Bar, ctx: StrategyContext) -> list[Setup]:
         """``ctx.confluence`` as a list."""

@@ -94,3 +94,54 @@ def test_memoised_contract_rows_equal_fresh_pricing_and_follow_the_inputs() -> N
     assert row is not None
     row["mid"] = -1.0  # callers get their own copy
     assert prov.contract_row(contracts[0], ts) == moved
+
+
+def _summary_parity(hist: pd.DataFrame, cfg: AlgorithmConfig, **kw: object) -> None:
+    full = run_backtest(hist, cfg, **kw)  # type: ignore[arg-type]
+    lean = run_backtest(hist, cfg, record="summary", **kw)  # type: ignore[arg-type]
+    assert lean.summary == full.summary
+    assert full.summary["entries"] > 0
+    pd.testing.assert_series_equal(lean.equity, full.equity)
+    assert_frame_equal(lean.trades, full.trades)
+    assert lean.signals.empty and lean.decisions.empty and lean.fills.empty
+
+
+def test_summary_record_mode_books_the_same_run_stock_and_options() -> None:
+    """``record="summary"`` (what sweeps and walk-forward folds run) skips the record frames
+    and, for the confluence strategy, the signal records: the same counts, equity and trades."""
+    hist = synthetic_intraday("SPY", start="2024-03-04", days=30, seed=5)
+    vix = synthetic_vix(hist)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    _summary_parity(hist.iloc[-4000:], cfg, market=MarketDataService({"SPY": hist}, vix=vix))
+    market = MarketDataService.with_synthetic_chains({"SPY": hist}, vix=vix, seed=5)
+    _summary_parity(hist.iloc[-2500:], cfg, market=market, quotes=market.chain_provider)
+
+
+def test_summary_record_mode_builds_signals_for_a_strategy_that_reads_them() -> None:
+    from tradekit.strategy import SmaCross
+
+    hist = synthetic_intraday("SPY", start="2024-03-04", days=10, seed=2)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+
+    class Counting(SmaCross):  # reads_signals defaults to True: ctx.signals must be real
+        seen = 0
+
+        def on_bar(self, bar, ctx):  # type: ignore[no-untyped-def]
+            Counting.seen += len(ctx.signals)
+            return super().on_bar(bar, ctx)
+
+    market = MarketDataService({"SPY": hist}, vix=synthetic_vix(hist))
+    run_backtest(hist, cfg, market=market, strategy=Counting(5, 20), record="summary")
+    lean_seen, Counting.seen = Counting.seen, 0
+    full = run_backtest(hist, cfg, market=market, strategy=Counting(5, 20))
+    assert lean_seen == Counting.seen == full.summary["signals"] > 0
+
+
+def test_record_mode_is_validated() -> None:
+    import pytest
+
+    from tradekit.errors import ConfigError
+
+    hist = synthetic_intraday("SPY", start="2024-03-04", days=1, seed=2)
+    with pytest.raises(ConfigError, match="record"):
+        run_backtest(hist, AlgorithmConfig(symbols=("SPY",), timeframe="1min"), record="some")  # type: ignore[arg-type]
