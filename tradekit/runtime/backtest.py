@@ -287,9 +287,8 @@ def run_backtest(
         unbuilt = 0 if build_signals else sum(p.n_signals for p in batches)
         counts = {"signals": rec.signals + unbuilt, "setups": rec.setups,
                   "decisions": rec.decisions, "entries": rec.entries, "fills": rec.fills}  # fmt: skip
-        frames = dict.fromkeys(
-            ("signals", "setups", "decisions", "orders", "fills"), pd.DataFrame()
-        )
+        names = ("signals", "setups", "decisions", "orders", "fills")
+        frames = {name: pd.DataFrame() for name in names}  # one empty frame each
     else:
         counts = {
             "signals": len(rec.signals),
