@@ -91,6 +91,19 @@ class EventRecorder:
     def _on_order(self, topic: str, order: Order) -> None:
         self.orders[order.id] = order
 
+    def counts(self) -> dict[str, int]:
+        """The summary counts of what was recorded."""
+        return {"signals": len(self.signals), "setups": len(self.setups),
+                "decisions": len(self.decisions),
+                "entries": sum(d.action.value == "ENTER" for d in self.decisions),
+                "fills": len(self.fills)}  # fmt: skip
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The records as one frame per kind."""
+        return {"signals": _frame(self.signals), "setups": _frame(self.setups),
+                "decisions": _frame(self.decisions), "orders": _frame(list(self.orders.values())),
+                "fills": _frame(self.fills)}  # fmt: skip
+
 
 class EventCounter:
     """Bus subscriber that only counts what a metrics-only backtest would have recorded."""
@@ -114,6 +127,15 @@ class EventCounter:
 
     def _on_fill(self, topic: str, event: Any) -> None:
         self.fills += 1
+
+    def counts(self) -> dict[str, int]:
+        """The summary counts (as :meth:`EventRecorder.counts`)."""
+        return {"signals": self.signals, "setups": self.setups, "decisions": self.decisions,
+                "entries": self.entries, "fills": self.fills}  # fmt: skip
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """One empty frame per record kind: nothing was kept."""
+        return {k: pd.DataFrame() for k in ("signals", "setups", "decisions", "orders", "fills")}
 
 
 #: ``"all"``: every record as a frame; ``"summary"``: equity, trades and the summary only
@@ -283,23 +305,9 @@ def run_backtest(
     equity = pd.Series(eq_val, index=pd.to_datetime(eq_ts, unit="ns", utc=True), name="equity")
     trades = _frame(list(engine.ledger.closed_trades))
     rid = run_id or make_id("run", cfg.content_hash, eq_ts[0] if eq_ts else 0, len(eq_ts))
-    if isinstance(rec, EventCounter):
-        unbuilt = 0 if build_signals else sum(p.n_signals for p in batches)
-        counts = {"signals": rec.signals + unbuilt, "setups": rec.setups,
-                  "decisions": rec.decisions, "entries": rec.entries, "fills": rec.fills}  # fmt: skip
-        names = ("signals", "setups", "decisions", "orders", "fills")
-        frames = {name: pd.DataFrame() for name in names}  # one empty frame each
-    else:
-        counts = {
-            "signals": len(rec.signals),
-            "setups": len(rec.setups),
-            "decisions": len(rec.decisions),
-            "entries": sum(d.action.value == "ENTER" for d in rec.decisions),
-            "fills": len(rec.fills),
-        }
-        frames = {"signals": _frame(rec.signals), "setups": _frame(rec.setups),
-                  "decisions": _frame(rec.decisions), "orders": _frame(list(rec.orders.values())),
-                  "fills": _frame(rec.fills)}  # fmt: skip
+    counts = rec.counts()
+    if not build_signals:  # counted by the batch pipelines, never published
+        counts["signals"] += sum(p.n_signals for p in batches)
     summary = {
         "bars": len(eq_ts),
         **counts,
@@ -308,7 +316,7 @@ def run_backtest(
     return BacktestResult(
         run_id=rid,
         config=cfg,
-        **frames,
+        **rec.frames(),
         trades=trades,
         equity=equity,
         summary=summary,

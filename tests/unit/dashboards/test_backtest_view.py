@@ -144,3 +144,34 @@ def test_ab_view_refuses_same_versions_and_reports_too_few_days(trader: Any) -> 
     )
     runs = _runs(trader, "ab")
     assert list(runs["status"]) == ["failed"] and "paired trading days" in runs["error"].iloc[0]
+
+
+def test_a_later_successful_run_clears_the_earlier_failure_only(trader: Any) -> None:
+    messages = Messages()
+    view = BacktestView(trader, messages)
+    messages.show("an operator message", "warning")
+    view.dataset = "aapl"  # daily bars: too few in two days, the run fails
+    view.end = dt.date(2024, 3, 5)
+    view.submit()
+    _wait(view)
+    assert view.status == "failed"
+    texts = [str(a.object) for a in messages.view.objects]
+    assert len(texts) == 2 and "backtest failed" in texts[0]
+    view.dataset = "synthetic"
+    view.submit()
+    _wait(view)
+    assert view.status == "done"
+    assert [str(a.object) for a in messages.view.objects] == ["an operator message"]
+
+
+def test_keyed_messages_replace_each_other() -> None:
+    m = Messages()
+    m.show("first failure", key="job")
+    m.show("other")
+    m.show("second failure", key="job")
+    assert [str(a.object) for a in m.view.objects] == ["second failure", "other"]
+    m.clear(key="job")
+    assert [str(a.object) for a in m.view.objects] == ["other"]
+    m.clear(key="missing")
+    m.clear()
+    assert m.view.objects == []

@@ -50,14 +50,25 @@ class Messages(param.Parameterized):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.view = pn.Column(sizing_mode="stretch_width", css_classes=["tk-messages"])
+        self._keyed: dict[str, Any] = {}
 
-    def show(self, text: str, kind: str = "danger") -> None:
-        """Add a message; ``kind`` is a Bootstrap alert type (danger, warning, success, info)."""
+    def show(self, text: str, kind: str = "danger", *, key: str | None = None) -> None:
+        """Add a message; ``kind`` is a Bootstrap alert type (danger, warning, success, info).
+        A ``key`` replaces the earlier message with that key (one per source, e.g. a job)."""
         alert = pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width", margin=(2, 5))
-        self.view.objects = [alert, *self.view.objects][: self.limit]
+        old = self._keyed.pop(key, None) if key is not None else None
+        self.view.objects = [alert, *(a for a in self.view.objects if a is not old)][: self.limit]
+        if key is not None:
+            self._keyed[key] = alert
 
-    def clear(self) -> None:
-        self.view.objects = []
+    def clear(self, key: str | None = None) -> None:
+        """Remove every message, or only the one shown under ``key``."""
+        if key is None:
+            self.view.objects, self._keyed = [], {}
+            return
+        old = self._keyed.pop(key, None)
+        if old is not None:
+            self.view.objects = [a for a in self.view.objects if a is not old]
 
     def guard(self, fn: Callable[..., Any], what: str) -> Callable[..., Any]:
         """Wrap a callback: an exception is logged and shown as ``"<what> failed: ..."``."""

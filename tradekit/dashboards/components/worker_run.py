@@ -143,13 +143,15 @@ class WorkerRun(param.Parameterized):
         if self.run_id is not None:
             self.trader.store.finish_backtest_run(self.run_id, results)
         self.status, self.bar.value = "done", 100
+        self.messages.clear(key=self.action)  # an earlier failure of this job is over
 
     def _fail(self, exc: BaseException) -> None:
         if self.run_id is not None:
             self.trader.store.fail_backtest_run(self.run_id, exc)
         self.status = "failed"
         self.status_md.object = f"**failed**: {exc}"
-        self.messages.show(f"{self.action.lower()} failed: {type(exc).__name__}: {exc}")
+        self.messages.show(f"{self.action.lower()} failed: {type(exc).__name__}: {exc}",
+                           key=self.action)  # fmt: skip
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
