@@ -2,9 +2,10 @@
 
 Each (path, size, implementation) runs in its own subprocess, so its peak RSS is its own and no
 JIT or cache state leaks between runs. ``fast`` is the default ``run_backtest`` (batch
-precomputed signals and setups); ``per-bar`` is ``run_backtest(..., fast=False)``, the previous
-implementation (streaming pipeline per bar, as the live runner does), timed in the same run for
-the side-by-side ratio. The live row times ``Engine.on_bar`` of the options path bar by bar (the
+precomputed signals and setups, quiet bars fast-forwarded), timed with every record kept
+(``record="all"``) and metrics only (``record="summary"``, what sweeps run); ``per-bar`` is
+``run_backtest(..., fast=False)``, the previous implementation (streaming pipeline per bar, as
+the live runner does), timed in the same run for the side-by-side ratio. The live row times ``Engine.on_bar`` of the options path bar by bar (the
 work ``LiveRunner`` does per bar) and reports its percentiles.
 
 Run ``python benchmarks/bench_pipeline.py`` (or ``make bench``). Environment knobs, for a
@@ -53,7 +54,7 @@ def _inputs(kind: str, n: int) -> tuple[Any, Any, Any, Any]:
     return bars, cfg, MarketDataService({"SPY": hist}, vix=vix), None
 
 
-def child(kind: str, n: int, fast: bool) -> dict[str, Any]:
+def child(kind: str, n: int, fast: bool, record: str = "all") -> dict[str, Any]:
     """One measured backtest (run in a fresh process by :func:`_spawn`)."""
     from tradekit.runtime.backtest import run_backtest
 
@@ -61,10 +62,11 @@ def child(kind: str, n: int, fast: bool) -> dict[str, Any]:
     run_backtest(warm, cfg, market=market, quotes=quotes, fast=fast)  # JIT cache loaded, warm
     bars, cfg, market, quotes = _inputs(kind, n)
     t0, c0 = time.perf_counter(), time.process_time()
-    res = run_backtest(bars, cfg, market=market, quotes=quotes, fast=fast)
+    res = run_backtest(bars, cfg, market=market, quotes=quotes, fast=fast, record=record)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"seconds": wall, "cpu": cpu, "bars": len(bars), "rss_mb": rss, **res.summary}
+    return {"seconds": wall, "cpu": cpu, "bars": len(bars), "rss_mb": rss,
+            "quiet_bars": res.quiet_bars, **res.summary}  # fmt: skip
 
 
 def live_latency(n_bars: int = 3_900) -> dict[str, float]:
@@ -118,10 +120,11 @@ def main() -> list[dict[str, Any]]:
         slow: dict[int, dict[str, Any]] = {}
         for n in perbar_sizes:
             slow[n] = _spawn(kind, str(n), "0")
-        for n in sizes:
-            fast = _spawn(kind, str(n), "1")
+        for n, record in ((n, r) for n in sizes for r in ("all", "summary")):
+            fast = _spawn(kind, str(n), "1", record)
+            label = f"{kind} {n:,} bars, record={record}"
             if "error" in fast:
-                rows.append({"name": f"{kind} {n:,} bars", "note": f"failed: {fast['error']}"})
+                rows.append({"name": label, "note": f"failed: {fast['error']}"})
                 continue
             ref = slow.get(n)
             note = "per-bar run in the same session"
@@ -135,12 +138,13 @@ def main() -> list[dict[str, Any]]:
             same = ref is not None and all(
                 ref.get(k) == fast.get(k) for k in ("signals", "decisions", "fills", "final_equity")
             )
+            note += f"; {fast['quiet_bars'] / fast['bars']:.0%} of bars fast-forwarded"
             if ref is not None and "signals" in ref and not same:
                 note += "; RESULTS DIFFER"
             target = TARGET_S[kind] * n / 1_000_000
             rows.append(
                 {
-                    "name": f"{kind} {n:,} bars: run_backtest (s)",
+                    "name": f"{label}: run_backtest (s)",
                     "figure": round(fast["seconds"], 3),
                     "bars_per_s": round(fast["bars"] / fast["seconds"]),
                     "peak_rss_mb": round(fast["rss_mb"]),
@@ -171,7 +175,8 @@ def main() -> list[dict[str, Any]]:
 
 def _child_main(argv: list[str]) -> None:
     kind, n, fast = argv[0], int(argv[1]), argv[2] == "1"
-    result: dict[str, Any] = live_latency() if kind == "live" else child(kind, n, fast)
+    record = argv[3] if len(argv) > 3 else "all"
+    result: dict[str, Any] = live_latency() if kind == "live" else child(kind, n, fast, record)
     print(json.dumps(result, default=float))
 
 

@@ -1,6 +1,7 @@
 """One engine, two clocks: a replay through the asyncio LiveRunner (streaming pipeline, bar by
 bar) decides and fills exactly like run_backtest (batch-precomputed signals by default, or the
-per-bar path with ``fast=False``), and truncating the future never changes a past signal,
+per-bar path with ``fast=False``; the fast path also fast-forwards over quiet bars,
+:mod:`tradekit.runtime.quiet`), and truncating the future never changes a past signal,
 decision or fill. Cases: real AAPL daily bars, synthetic SPY 1-minute bars traded as stock, and
 the synthetic options replay (synthetic VIX, chains and quotes)."""
 
@@ -131,6 +132,9 @@ def test_fast_backtest_equals_the_per_bar_backtest(case: str) -> None:
         res = run_backtest(bars, cfg, market=market, quotes=quotes, bus=bus, fast=fast)
         out[fast] = (rec, res)
     (fr, fres), (sr, sres) = out[True], out[False]
+    if cfg.timeframe != "1D":  # each daily bar is a new day: nothing to fast-forward there
+        assert fres.quiet_bars > len(bars) // 2, "the fast path must skip the quiet bars"
+    assert sres.quiet_bars == 0
     strip = lambda e: {k: v for k, v in to_dict(e).items() if k != "processing_time_us"}  # noqa: E731
     assert [(t, p, strip(e)) for t, p, e in fr.log] == [(t, p, strip(e)) for t, p, e in sr.log]
     assert fres.summary == sres.summary and fres.run_id == sres.run_id

@@ -88,7 +88,6 @@ def run_backtest_job(run_id: str, spec: dict[str, Any], config_json: str) -> dic
     config_json:
         The algorithm, as :meth:`AlgorithmConfig.to_json` text.
     """
-    from tradekit.core.bus import EventBus
     from tradekit.runtime.backtest import run_backtest
     from tradekit.runtime.replay import replay_inputs, replay_market
 
@@ -105,17 +104,15 @@ def run_backtest_job(run_id: str, spec: dict[str, Any], config_json: str) -> dic
     base = AlgorithmConfig.from_json(config_json)
     cfg = base.with_overrides({"symbols": [inp.symbol], "timeframe": inp.timeframe})
     market, quotes = replay_market(inp)
-    total = max(1, len(inp.bars))
-    step = max(1, total // 50)
-    bus, seen = EventBus(), [0]
+    reported = [0.0]
 
-    def on_bar(topic: str, bar: Any) -> None:
-        seen[0] += 1
-        if seen[0] % step == 0:
-            _report(run_id, "progress", seen[0] / total)
+    def on_progress(done: int, total: int) -> None:
+        frac = done / max(1, total)
+        if frac - reported[0] >= 0.02 and done < total:  # about 50 updates per run
+            reported[0] = frac
+            _report(run_id, "progress", frac)
 
-    bus.subscribe("bars.*", on_bar)
-    res = run_backtest(inp.bars, cfg, market=market, quotes=quotes, bus=bus)
+    res = run_backtest(inp.bars, cfg, market=market, quotes=quotes, progress=on_progress)
     summary = dict(res.summary)
     summary.update(
         data=spec["data"],

@@ -77,6 +77,7 @@ class MarketCalendar:
     def __init__(self, name: str = "XNYS") -> None:
         self.name = name
         self._lock = threading.Lock()
+        self._last_session: tuple[int, int] | None = None
         self._lo_year = 0
         self._hi_year = -1
         self._dates: IntArray = np.empty(0, dtype=np.int64)
@@ -190,11 +191,19 @@ class MarketCalendar:
         return pos < len(self._dates) and int(self._dates[pos]) == key
 
     def session_bounds(self, ts_ns: int) -> tuple[int, int] | None:
-        """``(open_ns, close_ns)`` of the session containing ``ts_ns``, or None outside any."""
+        """``(open_ns, close_ns)`` of the session containing ``ts_ns``, or None outside any.
+
+        The last session found is remembered: bars arrive session by session, so most calls
+        are two comparisons instead of an array lookup."""
+        last = self._last_session
+        if last is not None and last[0] <= ts_ns < last[1]:
+            return last
         opens, closes = self.session_open_close(np.array([int(ts_ns)], dtype=np.int64))
         if opens[0] < 0:
             return None
-        return int(opens[0]), int(closes[0])
+        found = (int(opens[0]), int(closes[0]))
+        self._last_session = found
+        return found
 
     def is_open(self, ts_ns: int) -> bool:
         """Whether the market is open at ``ts_ns`` (``open <= ts < close``)."""

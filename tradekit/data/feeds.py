@@ -88,6 +88,11 @@ class _Feed(ABC):
         self.n_emitted = 0
 
     # ----------------------------------------------------------------- subscribers & cache
+    @property
+    def observed(self) -> bool:
+        """True when delivering a bar reaches somebody: a subscriber, or the bus."""
+        return bool(self._subscribers) or (self.bus is not None and self.publish_bars)
+
     def subscribe(self, callback: BarCallback) -> Callable[[], None]:
         """Call ``callback(bar)`` for every bar this feed emits; returns an unsubscribe function."""
         self._subscribers.append(callback)
@@ -273,6 +278,35 @@ class ReplayFeed(_Feed):
         closes = self._cols[0] + self._cols[7]
         self._pos = int(np.searchsorted(closes, int(after_close_ns), side="right"))
         return self._pos
+
+    @property
+    def position(self) -> int:
+        """Index of the next bar to deliver (``len(self)`` at the end)."""
+        return self._pos
+
+    def close_times(self) -> IntArray:
+        """Close time (int ns UTC) of every bar, in delivery order."""
+        return (self._cols[0] + self._cols[7]).astype(np.int64, copy=False)
+
+    def columns(self) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, IntArray]:
+        """``(ts_ns, open, high, low, close, duration_ns)`` of every bar, in delivery order."""
+        c = self._cols
+        return (c[0].astype(np.int64, copy=False), c[2], c[3], c[4], c[5],
+                c[7].astype(np.int64, copy=False))  # fmt: skip
+
+    def skip_to(self, position: int) -> int:
+        """Advance to bar ``position`` without delivering the bars before it (no subscriber,
+        bus or latest-bar update): for a replay that fast-forwards over bars it has proved
+        quiet (:mod:`tradekit.runtime.quiet`). Returns how many bars were skipped."""
+        position = min(int(position), len(self))
+        n = max(0, position - self._pos)
+        self._pos += n
+        self.n_emitted += n
+        return n
+
+    def next_bar(self) -> Bar | None:
+        """Deliver the next bar (the clock set to its close first); None at the end."""
+        return self._step()
 
     def _bar(self, i: int) -> Bar:
         ts, sym, o, h, lo, c, v, dur = (col[i] for col in self._cols)

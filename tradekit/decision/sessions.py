@@ -84,6 +84,11 @@ class DayIndex:
             self.day(ts_ns)
         return self._key
 
+    def end_ns(self, ts_ns: int) -> int:
+        """The next local midnight after ``ts_ns`` (int ns UTC): where its date ends."""
+        self.day(ts_ns)
+        return self._hi
+
     def minute_of_day(self, ts_ns: int) -> int:
         """Minutes since local midnight of ``ts_ns``'s date."""
         self.day(ts_ns)

@@ -419,9 +419,26 @@ class PaperBroker:
         """Snapshots of every order this broker has seen."""
         return [_snapshot(st) for st in self._orders.values()]
 
-    def managed_positions(self) -> list[ManagedPosition]:
-        """Positions under an exit plan (read them; do not mutate)."""
-        return self._monitor.positions()
+    def managed_positions(self, symbol: str | None = None) -> list[ManagedPosition]:
+        """Positions under an exit plan, of ``symbol`` or all (read them; do not mutate)."""
+        return self._monitor.positions(symbol)
+
+    @property
+    def idle(self) -> bool:
+        """True when no order is working and no exit plan waits for its entry fill: then a
+        bar can only mark positions and run their exit rules."""
+        return not self._monitor.pending and not any(self._working.values())
+
+    @property
+    def day_window(self) -> tuple[int, int]:
+        """``[start, end)`` (int ns UTC) of the New York date of the last bar; a bar outside it
+        starts a new day (DAY orders expire)."""
+        return self._day_start_ns, self._day_end_ns
+
+    def note_quiet_bars(self, symbol: str, close_ts_ns: int) -> None:
+        """Bars of ``symbol`` up to the one closing at ``close_ts_ns`` were fast-forwarded
+        (:mod:`tradekit.runtime.quiet`): remember the close, as :meth:`on_bar` would have."""
+        self._last_close[symbol] = close_ts_ns
 
     def restore_orders(self, orders: Iterable[Order]) -> None:
         """Re-learn orders after a restart (e.g. from the store) so resubmissions of the same

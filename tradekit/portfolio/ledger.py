@@ -400,6 +400,16 @@ class Ledger:
     def _open_positions(self) -> Iterable[Position]:
         return (p for p in self._positions.values() if p.qty)
 
+    def open_positions(self) -> list[Position]:
+        """The positions holding a quantity, in the order they were first opened."""
+        return list(self._open_positions())
+
+    @property
+    def day_end_ns(self) -> int:
+        """End (int ns UTC) of the New York date being booked: a later event rolls the day
+        (start-of-day equity, trades today)."""
+        return self._day_end_ns
+
     @property
     def equity(self) -> float:
         """Cash plus the signed market value of every position (currency)."""

@@ -251,6 +251,16 @@ class RiskEngine:
         return self._state
 
     @property
+    def daily_loss_limit(self) -> float:
+        """The daily-loss limit in force, a fraction of start-of-day equity (hard-capped)."""
+        return float(self._loss.limit)
+
+    def day_end_ns(self, ts_ns: int) -> int:
+        """Where the trading day of ``ts_ns`` ends (int ns UTC, the configured time zone):
+        a REDUCING state caused by the daily-loss limit ends on the next day."""
+        return self._days.end_ns(ts_ns)
+
+    @property
     def state_reason(self) -> str:
         """Why the engine is in its current state."""
         return self._reason

@@ -39,6 +39,7 @@ from tradekit.errors import ConfigError, DataError
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.kernel import Engine
 from tradekit.runtime.precomputed import PrecomputedPipeline
+from tradekit.runtime.quiet import QuietBars
 from tradekit.store.convert import field_names, jsonable
 from tradekit.strategy import Strategy, strategy_config, strategy_name
 
@@ -60,33 +61,29 @@ __all__ = [
 class EventRecorder:
     """Bus subscriber that keeps the engine's records in memory, in publication order.
 
-    :attr:`log` holds every record with the close time (ns) of the bar being processed when it
-    was published — i.e. when it became known — which is what no-look-ahead tests compare.
+    :attr:`log` holds every record (bars and position snapshots aside) with the time (ns) of the
+    bus's clock when it was published — the close of the bar being processed, i.e. when it
+    became known — which is what no-look-ahead tests compare. It does not listen to the bars,
+    so a replay may fast-forward over quiet bars (:mod:`tradekit.runtime.quiet`) around it.
     """
 
     def __init__(self, bus: EventBus) -> None:
         self.log: list[tuple[int, str, Any]] = []
-        self._now = -1
-        bus.subscribe("bars.*", self._on_bar, priority=100)
-        bus.subscribe("*", self._on_any, priority=-100)
+        self._bus = bus
+        bus.subscribe("*", self._on_any, priority=-100, exclude=("bars.", "positions.snapshot"))
         self.signals: list[Signal] = []
         self.setups: list[Setup] = []
         self.decisions: list[Decision] = []
         self.orders: dict[str, Order] = {}
         self.fills: list[Fill] = []
-        self.equity: list[tuple[int, float]] = []
         bus.subscribe("signals.*", lambda t, e: self.signals.append(e))
         bus.subscribe("setups.*", lambda t, e: self.setups.append(e))
         bus.subscribe("decisions.*", lambda t, e: self.decisions.append(e))
         bus.subscribe("orders.*", self._on_order)
         bus.subscribe("fills.*", lambda t, e: self.fills.append(e))
 
-    def _on_bar(self, topic: str, bar: Any) -> None:
-        self._now = bar.close_ts_ns
-
     def _on_any(self, topic: str, event: Any) -> None:
-        if not topic.startswith(("bars.", "positions.snapshot")):
-            self.log.append((self._now, topic, event))
+        self.log.append((self._bus.now_ns(), topic, event))
 
     def _on_order(self, topic: str, order: Order) -> None:
         self.orders[order.id] = order
@@ -170,7 +167,9 @@ def _frame(records: list[Any]) -> pd.DataFrame:
 @dataclass
 class BacktestResult:
     """Everything a replay produced, as DataFrames, plus :attr:`summary`, :attr:`stats` and
-    :meth:`plot`. ``bars`` are the replayed frames by symbol, ``strategy`` the strategy's name."""
+    :meth:`plot`. ``bars`` are the replayed frames by symbol, ``strategy`` the strategy's name,
+    ``quiet_bars`` how many bars were fast-forwarded (:mod:`tradekit.runtime.quiet`; 0 when
+    every bar went through ``Engine.on_bar``)."""
 
     run_id: str
     config: AlgorithmConfig
@@ -185,6 +184,7 @@ class BacktestResult:
     engine: Engine | None = field(default=None, repr=False)
     strategy: str = "confluence"
     bars: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    quiet_bars: int = 0
 
     @cached_property
     def stats(self) -> pd.Series:
@@ -243,6 +243,8 @@ def run_backtest(
     fast: bool = True,
     strategy: Strategy | None = None,
     record: Record = "all",
+    skip_quiet: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Replay ``data`` bar by bar through a fresh :class:`Engine`.
 
@@ -274,6 +276,13 @@ def run_backtest(
         record frames are empty. The engine makes the same decisions either way; this is what
         sweeps and walk-forward folds run, since they read only metrics (with a strategy that
         does not read ``ctx.signals``, the signal records are not even built).
+    skip_quiet:
+        With ``fast``, fast-forward over the bars on which the engine provably only marks
+        (:mod:`tradekit.runtime.quiet`: no setup, order, exit or limit; nobody listening to
+        bars); the records and the equity are identical (tested). False processes every bar.
+    progress:
+        Called as ``progress(bars_done, total)`` about every 1 % of the bars and at the end
+        (a UI's progress bar; unlike a ``bars.*`` subscriber, it lets quiet bars be skipped).
     """
     if record not in ("all", "summary"):
         raise ConfigError(f"record must be 'all' or 'summary', got {record!r}")
@@ -296,15 +305,30 @@ def run_backtest(
                 engine.use_pipeline(sym, pre)
                 batches.append(pre)
     rec: EventRecorder | EventCounter = EventCounter(bus) if summary_only else EventRecorder(bus)
-    eq_ts: list[int] = []
-    eq_val: list[float] = []
-    for bar in feed:  # ReplayFeed sets the SimClock to the bar's close before yielding it
+    quiet = QuietBars.for_replay(engine, feed, batches[0]) if skip_quiet and batches else None
+    n = len(feed)
+    eq_val = np.empty(n, dtype=np.float64)
+    step = max(1, n // 100)
+    report = step if progress is not None else n + 1
+    while (i := feed.position) < n:
+        if i >= report:
+            progress(i, n)  # type: ignore[misc]
+            report = (i // step + 1) * step
+        if quiet is not None and quiet.advance(i, eq_val) > i:
+            continue  # bars i.. were quiet: fast-forwarded, their equity written
+        bar = feed.next_bar()  # the SimClock is set to the bar's close before it is delivered
+        if bar is None:
+            break
         engine.on_bar(bar)
-        eq_ts.append(bar.close_ts_ns)
-        eq_val.append(engine.ledger.equity)
-    equity = pd.Series(eq_val, index=pd.to_datetime(eq_ts, unit="ns", utc=True), name="equity")
+        eq_val[i] = engine.ledger.equity
+    if progress is not None:
+        progress(feed.position, n)
+    eq_ts = feed.close_times()[: feed.position]
+    equity = pd.Series(
+        eq_val[: feed.position], index=pd.to_datetime(eq_ts, unit="ns", utc=True), name="equity"
+    )
     trades = _frame(list(engine.ledger.closed_trades))
-    rid = run_id or make_id("run", cfg.content_hash, eq_ts[0] if eq_ts else 0, len(eq_ts))
+    rid = run_id or make_id("run", cfg.content_hash, int(eq_ts[0]) if len(eq_ts) else 0, len(eq_ts))
     counts = rec.counts()
     if not build_signals:  # counted by the batch pipelines, never published
         counts["signals"] += sum(p.n_signals for p in batches)
@@ -323,6 +347,7 @@ def run_backtest(
         engine=engine if keep_engine else None,
         strategy=strategy_name(engine.strategy),
         bars=dict(data) if not isinstance(data, pd.DataFrame) else {symbol or "": data},
+        quiet_bars=quiet.skipped if quiet is not None else 0,
     )
 
 
@@ -374,6 +399,7 @@ def backtest(
     params: Mapping[str, Any] | None = None,
     fast: bool = True,
     record: Record = "all",
+    progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on ``bars`` through the live engine: the one public entry.
 
@@ -411,6 +437,8 @@ def backtest(
     record:
         As in :func:`run_backtest`: ``"summary"`` keeps only equity, trades and the summary
         (not with ``store=``, which records every row).
+    progress:
+        As in :func:`run_backtest`: ``progress(bars_done, total)`` about every 1 % of the bars.
 
     Examples
     --------
@@ -426,10 +454,10 @@ def backtest(
         if record != "all":
             raise ConfigError("a run recorded in a store keeps every record: record='all'")
         return _recorded(bars, config, strategy, store, market, quotes, bus, run_id, keep_engine,
-                         data_label, params, fast)  # fmt: skip
+                         data_label, params, fast, progress)  # fmt: skip
     return run_backtest(
         bars, config, market=market, quotes=quotes, bus=bus, run_id=run_id,
-        keep_engine=keep_engine, strategy=strategy, fast=fast, record=record,
+        keep_engine=keep_engine, strategy=strategy, fast=fast, record=record, progress=progress,
     )  # fmt: skip
 
 
@@ -469,6 +497,7 @@ def _recorded(
     data_label: str | None,
     extra: Mapping[str, Any] | None,
     fast: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     from tradekit.runtime.recording import free_run_id, record_backtest
 
@@ -485,7 +514,8 @@ def _recorded(
     bus = bus if bus is not None else EventBus()
     with record_backtest(store, bus, config, rid, params, data_label=data_label) as rec:
         res = run_backtest(bars, config, market=market, quotes=quotes, bus=bus, run_id=rid,
-                           keep_engine=True, strategy=strategy, fast=fast)  # fmt: skip
+                           keep_engine=True, strategy=strategy, fast=fast,
+                           progress=progress)  # fmt: skip
         rec.finish(res, bars)
     if not keep_engine:
         res.engine = None

@@ -138,6 +138,7 @@ class Engine:
         self.config = config
         self.clock: Clock = clock if clock is not None else SimClock()
         self.bus = bus if bus is not None else EventBus()
+        self.bus.clock = self.clock  # subscribers stamp events with the engine's time
         self.calendar = get_calendar(calendar)
         # option positions carry their contract's Greeks and IV at every mark (snapshots)
         greeks = greeks_from_rows(quotes) if hasattr(quotes, "contract_row") else None
@@ -203,6 +204,28 @@ class Engine:
         self.counts["setups"] += len(setups)
         self.counts["fills"] += len(fills)
         return BarOutcome(bar, out.signals, setups, decisions, fills)
+
+    def fast_forward(self, symbol: str, n_bars: int, close_ts_ns: int, close: float) -> None:
+        """Account for ``n_bars`` quiet bars of ``symbol``, the last closing at ``close_ts_ns``
+        at price ``close``, without processing them one by one.
+
+        Only for bars a replay has proved quiet (:mod:`tradekit.runtime.quiet`: no setup, no
+        working order, no exit rule or risk limit triggered, nobody listening to bars or
+        snapshots): on those, :meth:`on_bar` would only have marked the position, remembered
+        the price and counted the bar. The caller has set the ledger's excursion and advanced
+        the pipeline; this leaves every component as the last of those bars would have.
+        """
+        self.counts["bars"] += n_bars
+        self.ledger.mark(symbol, close, close_ts_ns)
+        self.broker.note_quiet_bars(symbol, close_ts_ns)
+        self.risk.update_price(symbol, close)
+        self.risk.evaluate_account()
+        self._strategy.skip(symbol, n_bars)
+
+    @property
+    def strategy_driver(self) -> StrategyDriver:
+        """How the engine calls its strategy (per-symbol bar index, failures)."""
+        return self._strategy
 
     # -- steps ------------------------------------------------------------------------------------
     def use_pipeline(self, symbol: str, pipeline: BarPipeline) -> None:

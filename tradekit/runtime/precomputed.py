@@ -62,6 +62,10 @@ class _HtfRows:
         self._rows = frame.to_dict("records")
         self._bounds = np.searchsorted(base_idx[order], np.arange(n_base + 1)).astype(np.int64)
 
+    def counts(self) -> IntArray:
+        """How many HTF signals each base bar reveals."""
+        return np.diff(self._bounds)
+
     def count(self, t: int) -> int:
         """How many HTF signals base bar ``t`` reveals."""
         return int(self._bounds[t + 1] - self._bounds[t])
@@ -155,7 +159,20 @@ class PrecomputedPipeline:
         self._events = np.ascontiguousarray(res.events[order])
         self._bounds = np.searchsorted(idx[order], np.arange(n + 1)).astype(np.int64)
         self._htf = [_HtfRows(s.rule, s.events, n) for s in res.htf]
+        #: signals revealed per bar (base and higher timeframes)
+        self._signal_counts = np.diff(self._bounds)
+        for h in self._htf:
+            self._signal_counts = self._signal_counts + h.counts()
+        mask = np.zeros(n, dtype=np.bool_)
+        mask[np.fromiter(self._setups, dtype=np.int64, count=len(self._setups))] = True
+        mask.flags.writeable = False
+        self._setup_mask = mask
         self._t = 0
+
+    @property
+    def builds_signals(self) -> bool:
+        """Whether :meth:`update` returns the signal records (``signals=`` of the constructor)."""
+        return self._build_signals
 
     @property
     def n_bars(self) -> int:
@@ -165,6 +182,41 @@ class PrecomputedPipeline:
     def has_setup(self, t: int) -> bool:
         """Whether bar ``t`` of the series fires a setup."""
         return t in self._setups
+
+    def setup_mask(self) -> np.ndarray:
+        """Per bar of the series: whether it fires a setup (bool array, read-only)."""
+        return self._setup_mask
+
+    def signal_bars(self, start: int, stop: int) -> IntArray:
+        """The bars in ``[start, stop)`` that reveal at least one signal."""
+        return start + np.flatnonzero(self._signal_counts[start:stop])
+
+    def signals_at(self, t: int) -> list[Signal]:
+        """The signal records bar ``t`` reveals (built whatever ``signals=`` says)."""
+        ts = int(self._ts[t])
+        lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
+        signals = (
+            buffer_to_signals(self._events[lo:hi], ts, self.symbol, self.timeframe)
+            if hi > lo
+            else []
+        )
+        for h in self._htf:
+            signals.extend(h.at(t, ts, self.symbol))
+        return signals
+
+    def skip_to(self, stop: int) -> int:
+        """Pass over the bars from the next one up to ``stop`` (exclusive) without building
+        their outputs; they must fire no setup. Returns the signals they revealed (counted in
+        :attr:`n_signals`; a caller that publishes them reads :meth:`signals_at`)."""
+        start = self._t
+        if not start <= stop <= self._ts.shape[0]:
+            raise ValueError(f"cannot skip from bar {start} to bar {stop}")
+        if self._setup_mask[start:stop].any():
+            raise ValueError(f"bars {start}..{stop - 1} fire a setup: they cannot be skipped")
+        self._t = stop
+        n = int(self._signal_counts[start:stop].sum())
+        self.n_signals += n
+        return n
 
     def update(self, bar: Bar) -> PipelineOutput:
         """The signals and setups known at the close of ``bar`` (the next bar of the series)."""
@@ -176,20 +228,13 @@ class PrecomputedPipeline:
                 rule="precomputed_series",
             )
         self._t = t + 1
-        ts = int(bar.ts_ns)
         lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
         setup = self._setups.get(t)
         setups = [setup] if setup is not None else []
         if not self._build_signals:
             self.n_signals += hi - lo + sum(h.count(t) for h in self._htf)
             return PipelineOutput([], setups)
-        signals = (
-            buffer_to_signals(self._events[lo:hi], ts, self.symbol, self.timeframe)
-            if hi > lo
-            else []
-        )
-        for h in self._htf:
-            signals.extend(h.at(t, ts, self.symbol))
+        signals = self.signals_at(t) if self._signal_counts[t] else []
         self.n_signals += len(signals)
         return PipelineOutput(signals, setups)
 

@@ -110,6 +110,7 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
     from tradekit.data.feeds import ReplayFeed
     from tradekit.data.market import MarketDataService
     from tradekit.data.schema import bars_to_events
+    from tradekit.runtime.backtest import run_backtest
     from tradekit.runtime.kernel import Engine
     from tradekit.runtime.precomputed import PrecomputedPipeline
 
@@ -152,8 +153,11 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
             w.engine._decide(setup)
 
     def execution() -> None:
-        assert w.engine is not None
+        assert w.engine is not None and w.history is not None
         feed(w.bars[60:])
         w.engine.flatten()
+        # a backtest's quiet-bar scan (tradekit.runtime.quiet), with its real argument types
+        cfg = w.engine.config.with_overrides({"decision.vix_missing_policy": "allow"})
+        run_backtest(w.history.iloc[:390], cfg, record="summary")
 
     return [(GROUPS[0], data), (GROUPS[1], signals), (GROUPS[2], decisions), (GROUPS[3], execution)]

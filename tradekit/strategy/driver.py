@@ -23,6 +23,7 @@ from tradekit.decision.base import check_setup_types
 from tradekit.errors import DataError, PluginError
 from tradekit.execution.orders import closing_request
 from tradekit.strategy.base import DEFAULT_LOOKBACK, BarHistory, Strategy, StrategyContext
+from tradekit.strategy.confluence import ConfluenceStrategy
 
 if TYPE_CHECKING:
     from tradekit.runtime.kernel import Engine
@@ -106,6 +107,18 @@ class StrategyDriver:
                 continue
             good.append(s)
         return good
+
+    @property
+    def passes_through(self) -> bool:
+        """True when the strategy is the built-in confluence one, unchanged: without bar
+        history, it returns the confluence setups and nothing else, so a bar without setups
+        makes it do nothing (a replay may then skip calling it: :mod:`tradekit.runtime.quiet`)."""
+        return type(self.strategy) is ConfluenceStrategy and self.lookback == 0
+
+    def skip(self, symbol: str, n_bars: int) -> None:
+        """Count ``n_bars`` bars of ``symbol`` as seen without calling the strategy (only for a
+        strategy that :attr:`passes_through`, on bars without setups)."""
+        self._index[symbol] = self._index.get(symbol, -1) + n_bars
 
     def _checked(self, bar: Bar, out: object) -> list[Setup]:
         if out is None:

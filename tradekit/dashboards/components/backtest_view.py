@@ -27,7 +27,6 @@ from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 
 from tradekit.config import AlgorithmConfig
-from tradekit.core.bus import EventBus
 from tradekit.dashboards.components.base import Messages, TraderLike
 from tradekit.dashboards.components.worker_run import WorkerRun
 from tradekit.errors import ConfigError, DataError
@@ -161,15 +160,9 @@ def run_request(req: BacktestRequest, progress: Callable[[int, int], None]) -> A
     from tradekit.runtime.backtest import run_backtest
 
     bars, symbol, timeframe, market = load_request_data(req)
-    bus, total, done = EventBus(), len(bars), [0]
-
-    def on_bar(_t: str, _b: Any) -> None:
-        done[0] += 1
-        if done[0] % 50 == 0 or done[0] == total:
-            progress(done[0], total)
-
-    bus.subscribe("bars.*", on_bar)
-    return run_backtest(bars, request_config(req, symbol, timeframe), market=market, bus=bus)
+    return run_backtest(
+        bars, request_config(req, symbol, timeframe), market=market, progress=progress
+    )
 
 
 def _monte_carlo(res: Any) -> tuple[Any, str]:

@@ -1,0 +1,228 @@
+"""Quiet-bar fast-forward (tradekit.runtime.quiet): a backtest that skips the bars on which the
+engine only marks gives exactly the records, equity, trades (with their excursions) and log of
+the one that processes every bar — with pyramided positions, daily-loss states, time exits —
+and it does skip most bars; the numba scan's exit test agrees with the position monitor's."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tradekit.config import AlgorithmConfig
+from tradekit.core.bus import EventBus
+from tradekit.core.events import Bar, to_dict
+from tradekit.data.datasets import synthetic_intraday
+from tradekit.execution.exits import ExitPlan
+from tradekit.execution.monitor import ManagedPosition, price_exits, time_exit
+from tradekit.runtime import kernel
+from tradekit.runtime.backtest import BacktestResult, EventRecorder, run_backtest
+from tradekit.runtime.nb import quiet_span
+from tradekit.runtime.quiet import _exit_rules
+from tradekit.strategy import SmaCross
+
+
+@lru_cache(maxsize=2)
+def _bars(seed: int = 7, days: int = 12) -> pd.DataFrame:
+    return synthetic_intraday("SPY", start="2024-03-04", days=days, seed=seed)
+
+
+def _run(
+    bars: pd.DataFrame, cfg: AlgorithmConfig, *, skip: bool, **kw: Any
+) -> tuple[BacktestResult, EventRecorder]:
+    bus = EventBus()
+    rec = EventRecorder(bus)
+    res = run_backtest(bars, cfg, market=lambda ts: 18.0, bus=bus, skip_quiet=skip,
+                       keep_engine=True, **kw)  # fmt: skip
+    return res, rec
+
+
+def _strip(e: Any) -> dict[str, Any]:
+    return {k: v for k, v in to_dict(e).items() if k != "processing_time_us"}
+
+
+def _assert_same(
+    a: tuple[BacktestResult, EventRecorder], b: tuple[BacktestResult, EventRecorder]
+) -> None:
+    (ra, la), (rb, lb) = a, b
+    assert [(t, p, _strip(e)) for t, p, e in la.log] == [(t, p, _strip(e)) for t, p, e in lb.log]
+    assert ra.summary == rb.summary
+    pd.testing.assert_series_equal(ra.equity, rb.equity)
+    for name in ("signals", "setups", "orders", "fills", "trades"):
+        pd.testing.assert_frame_equal(getattr(ra, name), getattr(rb, name), obj=name)
+    assert ra.engine is not None and rb.engine is not None
+    ea, eb = ra.engine, rb.engine
+    assert ea.ledger.closed_trades == eb.ledger.closed_trades  # mae / mfe included
+    assert ea.ledger.cash == eb.ledger.cash and ea.ledger.ts_ns == eb.ledger.ts_ns
+    assert ea.risk.trading_state is eb.risk.trading_state
+    assert ea.counts == eb.counts
+    assert ea.state_dict() == eb.state_dict()
+
+
+def test_skipping_quiet_bars_changes_nothing_and_skips_most_bars() -> None:
+    bars = _bars()
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    fast, slow = _run(bars, cfg, skip=True), _run(bars, cfg, skip=False)
+    _assert_same(fast, slow)
+    assert slow[0].quiet_bars == 0
+    assert fast[0].quiet_bars > 0.6 * len(bars), fast[0].quiet_bars
+    engine = fast[0].engine
+    assert engine is not None
+    # the replay pyramids: several managed positions were open at once on some bars
+    assert fast[0].summary["entries"] > fast[0].summary["trades"] > 10
+
+
+def test_metrics_only_runs_skip_the_same_bars_with_the_same_result() -> None:
+    bars = _bars()
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    a = run_backtest(bars, cfg, market=lambda ts: 18.0, record="summary")
+    b = run_backtest(bars, cfg, market=lambda ts: 18.0, record="summary", skip_quiet=False)
+    assert a.summary == b.summary and a.quiet_bars > 0.6 * len(bars)
+    pd.testing.assert_series_equal(a.equity, b.equity)
+    pd.testing.assert_frame_equal(a.trades, b.trades)
+
+
+@pytest.mark.parametrize("action", ["REDUCING", "HALTED"])
+def test_the_daily_loss_limit_trips_on_the_same_bar(action: str) -> None:
+    bars = _bars()
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min").with_overrides(
+        {"decision.daily_loss_limit": 0.0015, "risk.daily_loss_action": action}
+    )
+    fast, slow = _run(bars, cfg, skip=True), _run(bars, cfg, skip=False)
+    _assert_same(fast, slow)
+    states = [e for _, topic, e in fast[1].log if topic == "risk.state"]
+    assert states, "the limit must be reached in this replay"
+    assert fast[0].quiet_bars > 0
+
+
+def test_time_exits_fire_on_the_same_bar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stock plans carry no time exits by default; give them an end-of-day flatten and a
+    minutes-before-close stop so that quiet spans must end where those rules fire."""
+    plain = kernel.stock_exit_plan
+
+    def timed(decision: Any) -> ExitPlan:
+        return dataclasses.replace(plain(decision), flatten_eod=True,
+                                   time_stop_minutes_before_close=45.0)  # fmt: skip
+
+    monkeypatch.setattr(kernel, "stock_exit_plan", timed)
+    bars = _bars()
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    fast, slow = _run(bars, cfg, skip=True), _run(bars, cfg, skip=False)
+    _assert_same(fast, slow)
+    reasons = set(fast[0].trades["exit_reason"])
+    assert "time_stop" in reasons, reasons
+    assert fast[0].quiet_bars > 0
+
+
+def test_nothing_is_skipped_when_a_strategy_or_a_subscriber_needs_every_bar() -> None:
+    bars = _bars().iloc[:1500]
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    sma = run_backtest(bars, cfg, market=lambda ts: 18.0, strategy=SmaCross(5, 20))
+    assert sma.quiet_bars == 0
+    bus = EventBus()
+    seen: list[int] = []
+    bus.subscribe("bars.*", lambda topic, bar: seen.append(bar.ts_ns))
+    res = run_backtest(bars, cfg, market=lambda ts: 18.0, bus=bus)
+    assert res.quiet_bars == 0 and len(seen) == len(bars)
+    ref = run_backtest(bars, cfg, market=lambda ts: 18.0)
+    assert ref.quiet_bars > 0 and ref.summary == res.summary
+
+
+# -- the scan's exit test against the monitor's rules -------------------------------------------
+_NS_MIN = 60_000_000_000
+_OPEN = 1_709_562_600_000_000_000  # 2024-03-04 14:30 UTC, a session open
+_CLOSE = _OPEN + 390 * _NS_MIN
+
+prices = st.floats(90.0, 110.0, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    side=st.sampled_from([1, -1]),
+    stop=st.one_of(st.none(), prices),
+    targets=st.lists(prices, max_size=3),
+    done=st.integers(0, 3),
+    minute=st.integers(0, 389),
+    before=st.one_of(st.none(), st.floats(0.0, 120.0)),
+    flatten=st.booleans(),
+    time_stop_min=st.one_of(st.none(), st.integers(0, 400)),
+    ohlc=st.tuples(prices, prices, prices, prices),
+)
+def test_the_scan_sees_an_exit_exactly_when_the_monitor_has_one(
+    side: int,
+    stop: float | None,
+    targets: list[float],
+    done: int,
+    minute: int,
+    before: float | None,
+    flatten: bool,
+    time_stop_min: int | None,
+    ohlc: tuple[float, float, float, float],
+) -> None:
+    o, c = ohlc[0], ohlc[3]
+    h, lo = max(ohlc), min(ohlc)
+    ts = _OPEN + minute * _NS_MIN
+    bar = Bar("SPY", "1min", ts, o, h, lo, c, 1000.0, _NS_MIN)
+    plan = ExitPlan(
+        stop=stop, targets=tuple(targets), flatten_eod=flatten,
+        time_stop_minutes_before_close=before,
+        time_stop_ns=None if time_stop_min is None else _OPEN + time_stop_min * _NS_MIN,
+    )  # fmt: skip
+    m = ManagedPosition("k", "SPY", side, plan, (1.0 / len(targets),) * len(targets) if targets
+                        else (), False, qty=10.0, entry_price=100.0, stop=stop,
+                        targets_done=min(done, len(targets)))  # fmt: skip
+    flatten_minutes = 5.0
+    rules = _exit_rules([m], flatten_minutes)
+    probe = dataclasses.replace(m)
+    monitor_exits = bool(price_exits(probe, bar)) or (
+        time_exit(m, bar.close_ts_ns, _CLOSE, dt.date(2024, 3, 4), flatten_minutes) is not None
+    )
+    one = lambda v: np.array([v])  # noqa: E731
+    end, _, _ = quiet_span(
+        0, one(ts), one(_NS_MIN), one(o), one(h), one(lo), one(c), np.zeros(1, np.bool_),
+        _CLOSE, _CLOSE + 10 * 3_600_000_000_000, 10.0, 100.0, 1.0, 0.0, 100_000.0, 0.02,
+        False, True, rules, _CLOSE, 0.0, 0.0, np.empty(1),
+    )  # fmt: skip
+    assert (end == 0) == monitor_exits
+
+
+def test_the_scan_writes_the_ledgers_equity_and_excursion() -> None:
+    n = 50
+    rng = np.random.default_rng(3)
+    c = 100.0 + np.cumsum(rng.normal(0, 0.1, n))
+    ts = _OPEN + np.arange(n, dtype=np.int64) * _NS_MIN
+    dur = np.full(n, _NS_MIN, dtype=np.int64)
+    eq = np.empty(n)
+    empty_i, empty_f = np.empty(0, np.int64), np.empty(0)
+    end, mae, mfe = quiet_span(
+        0, ts, dur, c, c + 0.05, c - 0.05, c, np.zeros(n, np.bool_), _CLOSE, _CLOSE,
+        -7.0, 100.0, 1.0, 50_000.0, 49_000.0, 0.02, True, True,
+        (empty_i, empty_f, empty_f, empty_i, empty_f, empty_f), _CLOSE, 0.0, 0.0, eq,
+    )  # fmt: skip
+    assert end == n
+    assert eq.tolist() == [50_000.0 + -7.0 * float(x) * 1.0 for x in c]
+    pnl = [-7.0 * (float(x) - 100.0) * 1.0 for x in c]
+    assert mae == min(0.0, *pnl) and mfe == max(0.0, *pnl)
+    assert math.isfinite(mae)
+
+
+def test_progress_is_reported_without_stopping_the_fast_forward() -> None:
+    bars = _bars()
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    calls: list[tuple[int, int]] = []
+    res = run_backtest(
+        bars, cfg, market=lambda ts: 18.0, progress=lambda d, t: calls.append((d, t))
+    )
+    n = len(bars)
+    assert res.quiet_bars > 0.6 * n
+    assert calls[-1] == (n, n) and all(t == n for _, t in calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and 50 <= len(calls) <= 101

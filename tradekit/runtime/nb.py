@@ -1,0 +1,120 @@
+"""Numba kernel of the replay loop: how far a backtest can fast-forward over quiet bars.
+
+The readable side is :mod:`tradekit.runtime.quiet`, which says what a quiet bar is and applies
+a span of them to the engine. Here is only the scan, over plain arrays, with the same float
+arithmetic as the Python objects it stands in for (the ledger's ``qty × price × multiplier``,
+the monitor's stop and target touches, the daily-loss test), so a fast-forwarded bar and a
+processed one agree to the last bit (tested against the per-bar path).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["ExitRules", "quiet_span"]
+
+#: Exit levels of the managed positions, one entry per position and array: side (+1 / -1),
+#: stop, next target, absolute time stop (ns), minutes-before-close stop, flatten minutes.
+ExitRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+_NS_PER_MINUTE = 60_000_000_000
+
+
+@njit(cache=True)
+def _exit_due(bo: float, bh: float, bl: float, close_ts: int, rules: ExitRules,
+              session_close_ns: int) -> bool:  # fmt: skip
+    """Whether some managed position has an exit on this bar (the monitor's rules)."""
+    side, stop_px, target_px, time_stop_ns, minutes_before_close, flatten_minutes = rules
+    for k in range(side.shape[0]):
+        stop, target = stop_px[k], target_px[k]
+        if side[k] > 0:
+            if stop == stop and (bo <= stop or bl <= stop):
+                return True
+            if target == target and (bo >= target or bh >= target):
+                return True
+        else:
+            if stop == stop and (bo >= stop or bh >= stop):
+                return True
+            if target == target and (bo <= target or bl <= target):
+                return True
+        if close_ts >= time_stop_ns[k]:
+            return True
+        left_min = (session_close_ns - close_ts) / _NS_PER_MINUTE
+        if left_min <= minutes_before_close[k] or left_min <= flatten_minutes[k]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def quiet_span(
+    start: int,
+    ts: np.ndarray,
+    dur: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    busy: np.ndarray,
+    ts_end: int,
+    close_end: int,
+    qty: float,
+    avg: float,
+    mult: float,
+    cash: float,
+    sod: float,
+    loss_limit: float,
+    check_loss: bool,
+    track_excursion: bool,
+    rules: ExitRules,
+    session_close_ns: int,
+    mae: float,
+    mfe: float,
+    equity_out: np.ndarray,
+) -> tuple[int, float, float]:
+    """Scan bars ``start, start + 1, ...`` while each one is quiet; return ``(end, mae, mfe)``.
+
+    A bar is quiet when it fires no setup (``busy``), opens before ``ts_end`` and closes before
+    ``close_end`` (the current day and session), has valid prices, touches neither the stop
+    nor the next target of any managed position ``k`` (``rules``, one entry per array:
+    ``side[k]`` +1 long / -1 short, stop, next target — NaN for none), triggers none of their
+    time exits (absolute time stop ns, ``int64`` max for none; minutes-before-close stop and
+    end-of-day flatten minutes before ``session_close_ns``, NaN for none), and, with
+    ``check_loss``, leaves the day P&L
+    above ``-loss_limit × start-of-day equity``. For each quiet bar the equity after its mark
+    goes to ``equity_out`` and, with ``track_excursion``, the open P&L
+    ``qty × (close - avg) × mult`` updates ``mae`` / ``mfe`` as the ledger's marks would.
+    Bars ``start .. end - 1`` are quiet; ``end`` is the first bar that is not (or the end).
+    """
+    n = ts.shape[0]
+    inf = np.inf
+    t = start
+    while t < n:
+        if busy[t]:
+            break
+        bar_ts = ts[t]
+        close_ts = bar_ts + dur[t]
+        if bar_ts >= ts_end or close_ts >= close_end:
+            break
+        bo, bh, bl, bc = o[t], h[t], lo[t], c[t]
+        if not (bl > 0.0 and -inf < bh < inf and -inf < bo + bc < inf):
+            break
+        if _exit_due(bo, bh, bl, close_ts, rules, session_close_ns):
+            break
+        equity = cash + qty * bc * mult if qty != 0.0 else cash
+        if check_loss:
+            base = sod if sod > 0.0 else equity
+            day_pnl = equity - sod
+            if not (math.isfinite(day_pnl) and day_pnl > -loss_limit * base):
+                break
+        if track_excursion:
+            pnl = qty * (bc - avg) * mult
+            if pnl < mae:
+                mae = pnl
+            elif pnl > mfe:
+                mfe = pnl
+        equity_out[t] = equity
+        t += 1
+    return t, mae, mfe
