@@ -13,10 +13,14 @@ It wraps one :class:`~tradekit.runtime.kernel.Engine` and a
 * **Crash recovery**: the store subscriber buffers every record of the run and writes them,
   with a checkpoint of the engine (:mod:`tradekit.runtime.checkpoint`), in one transaction —
   after any bar with a fill, a state change or an alert, after an operator's order, every
-  ``checkpoint_every`` bars and at least every ``checkpoint_interval_s`` seconds. Nothing after the last checkpoint is on disk, so a restart
+  ``checkpoint_every`` bars and at least every ``checkpoint_interval_s`` seconds. A restart
   restores the checkpoint, skips the bars up to it and re-feeds the rest: the same orders and
   fills with the same deterministic ids, none sent or booked twice. A checkpoint that does not
   load or does not match the stored fills starts the trader HALTED with an alert saying why.
+* **Fill journal** (:mod:`tradekit.store.wal`): each fill is appended to ``<db>.fills.wal`` the
+  moment it is booked (before any viewer hears of it), so it is on disk long before the
+  checkpoint commits it. After a crash, the re-fed bars must give back every journaled fill of
+  the bars after the checkpoint, identical; if one differs or is missing, the trader halts.
 * **Kill switch**: the flag file of ``tradekit kill`` is checked *before* each bar reaches the
   engine, so a trader whose loop was stuck halts before any later order can fill.
 * **Schedule** (:mod:`tradekit.runtime.schedule`, on bar time): the daily rollup into
@@ -56,7 +60,7 @@ from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import Clock, SimClock
 from tradekit.core.enums import AlertLevel, RunMode, TradingState
-from tradekit.core.events import Alert, Bar, StateChange
+from tradekit.core.events import Alert, Bar, Fill, StateChange
 from tradekit.core.ids import make_id
 from tradekit.decision.base import MarketView, OptionsMarketView
 from tradekit.errors import ConfigError, RecoveryError, TraderError
@@ -68,6 +72,9 @@ from tradekit.runtime.live import LiveRunner, RunnerState
 from tradekit.runtime.recovery import reconcile, restore_run, transplant
 from tradekit.runtime.schedule import Phase, TradingSchedule
 from tradekit.store import Checkpoint, Store, StoreSubscriber
+from tradekit.store.convert import record_payload
+from tradekit.store.journal import STORE_PRIORITY
+from tradekit.store.wal import FillJournal, JournalEntry, fill_line
 
 __all__ = ["PROCESS_KEY", "STATUS_KEY", "TRADER_KEY", "AutoTrader", "TraderState", "TraderStatus"]
 
@@ -176,6 +183,9 @@ class AutoTrader:
     status_path:
         JSON file with the latest status and the owning pid (for ``tradekit status`` while the
         database is locked); default ``<db>.trader.json`` beside a file database.
+    fsync_fills:
+        Flush each journaled fill to the disk before it is published (survives a power cut,
+        not only a crash of the process; costs a disk flush per fill).
     """
 
     def __init__(
@@ -200,6 +210,7 @@ class AutoTrader:
         max_errors: int = 5,
         status_path: str | os.PathLike[str] | None = None,
         on_bar: Callable[[BarOutcome], None] | None = None,
+        fsync_fills: bool = False,
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
@@ -237,9 +248,17 @@ class AutoTrader:
         self._heartbeat: asyncio.Task[None] | None = None
         self._dirty = False
         self._cp_pending = False  # a checkpoint is scheduled for right after this bar
+        self.journal: FillJournal | None = None
+        self._hold_journal = False  # a journal problem was found: keep the file for a look
+        #: journaled fills of the bars after the checkpoint a restart resumed from: the
+        #: re-fed bars must give each of them back, identical (fill id -> journal entry)
+        self._expected: dict[str, JournalEntry] = {}
+        self._journal_problems: list[str] = []
+        self._bar_close_ns = -1  # close of the bar being processed
 
         base_id = self.store.save_config(config)
         self.run_id, resume = self._resolve_run(base_id, run_id, new_run)
+        self.journal = FillJournal.beside(self.store.path, self.run_id, fsync=fsync_fills)
         self.engine = self._build_engine(config)
         self.daily = DailyTracker(self.engine.ledger.initial_cash)
         if resume:
@@ -256,6 +275,8 @@ class AutoTrader:
         for alert in self._deferred:
             self.bus.publish("alerts.trader", alert)
         self._deferred.clear()
+        if self.journal is not None:  # first of all: on disk before anybody hears of the fill
+            self.bus.subscribe("fills.*", self._journal_fill, priority=STORE_PRIORITY + 1)
         self.bus.subscribe("fills.*", self._on_change, priority=-50)
         self.bus.subscribe("risk.state", self._on_risk_state, priority=-50)
         self._last_cp_bars = self.bars_seen
@@ -296,6 +317,10 @@ class AutoTrader:
 
     def _recover(self) -> None:
         cp = self.store.load_checkpoint(self.run_id)
+        after = cp.bar_ts_ns if cp is not None else -1
+        if self.journal is not None:  # fills booked after the last commit, before the crash
+            self._expected = {e.fill_id: e for e in self.journal.entries(self.run_id)
+                              if e.bar_ns > after}  # fmt: skip
         if cp is None:
             return  # the run never reached a checkpoint: it starts from its first bar
         try:
@@ -396,6 +421,8 @@ class AutoTrader:
         if self.state is not TraderState.HALTED:
             self._set_state(TraderState.STOPPED, "stop")
         self._write_status_file(alive=False)
+        if self.journal is not None:
+            self.journal.close()
 
     async def wait(self) -> None:
         """Wait until the feed is exhausted or the trader stopped."""
@@ -506,6 +533,7 @@ class AutoTrader:
     def _before_bar(self, bar: Bar) -> None:
         if self._cp_pending:  # the previous bar's checkpoint, if the loop has not run it yet
             self._checkpoint()
+        self._bar_close_ns = bar.close_ts_ns
         if (
             self._pending_mode is not None
             and self.schedule.phase(bar.close_ts_ns) is not Phase.CLOSED
@@ -666,6 +694,45 @@ class AutoTrader:
         self._dirty = False
         self._last_cp_bars = self.bars_seen
         self._last_cp_wall = time.monotonic()
+        self._settle_journal(last.close_ts_ns)
+
+    # -- the fill journal ------------------------------------------------------------------------
+    def _journal_fill(self, topic: str, fill: Fill) -> None:
+        """Put ``fill`` on disk (or, re-fed after a restart, check it against the journal)."""
+        assert self.journal is not None
+        line = fill_line(self.run_id, self._bar_close_ns, record_payload(fill))
+        expected = self._expected.pop(fill.id, None)
+        if expected is not None:
+            if expected.line != line:
+                self._journal_problems.append(
+                    f"fill {fill.id} differs from the one journaled before the restart"
+                )
+            return  # already in the journal
+        try:
+            self.journal.write_line(line)
+        except OSError as exc:  # the fill is still committed with the checkpoint
+            self._journal_problems.append(f"fill journal write failed: {exc}")
+
+    def _settle_journal(self, committed_ns: int) -> None:
+        """After a commit through the bar closing at ``committed_ns``: halt on a journaled fill
+        the re-fed bars did not give back (or gave back different); empty the journal."""
+        missing = [e.fill_id for e in self._expected.values() if e.bar_ns <= committed_ns]
+        for fid in missing:
+            del self._expected[fid]
+            self._journal_problems.append(f"fill {fid} journaled before the restart did not "
+                                          "come back when its bar was re-fed")  # fmt: skip
+        if self._journal_problems:
+            self._hold_journal = True
+            problems, self._journal_problems = self._journal_problems, []
+            reason = f"fill journal: {problems[0]}" + (
+                f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")  # fmt: skip
+            self._alert(AlertLevel.CRITICAL, reason, {"problems": problems})
+            if self.engine.risk.trading_state is not TradingState.HALTED:
+                self.engine.kill(reason, by="recovery")
+            self._checkpoint()  # the alert and HALTED on record
+            return
+        if self.journal is not None and not self._expected and not self._hold_journal:
+            self.journal.clear()
 
     def _set_process(self) -> None:
         self.store.set_state(PROCESS_KEY, {"pid": os.getpid(), "heartbeat_ns": time.time_ns(),
@@ -727,6 +794,8 @@ class AutoTrader:
         if runner.state is RunnerState.STOPPED and self._feed_exhausted():
             self.store.end_live_run(self.run_id, "done", self.results())
         self._write_status_file(alive=False)
+        if self.journal is not None:
+            self.journal.close()  # removed when empty; reopened if the trader starts again
 
     def _feed_exhausted(self) -> bool:
         n = getattr(self.feed, "__len__", None)
