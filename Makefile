@@ -12,12 +12,16 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# each install ends by compiling the numba kernels into their on-disk cache (about 20 s once),
+# so the first command on a fresh machine starts at once
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m tradekit.runtime.warmup
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m tradekit.runtime.warmup
 	touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)

@@ -36,7 +36,7 @@ from tradekit._typing import FloatArray, IntArray
 from tradekit.data.schema import bars_to_arrays
 from tradekit.data.sources.base import MarketDataProvider, bar_duration
 from tradekit.errors import DataError
-from tradekit.options.base import accepts_max_dte
+from tradekit.options.base import ChainReach, accepts_keyword
 from tradekit.options.chain import ChainProvider, OptionChain, SyntheticChainProvider
 from tradekit.options.volatility import iv_percentile_last, iv_rank_last
 
@@ -155,8 +155,9 @@ class MarketDataService:
         self.calendar = calendar
         self.ivr_window, self.ivr_min_periods = ivr_window, ivr_min_periods
         self.bucket_ns = int(bucket_ns)
-        self._chains: OrderedDict[tuple[str, int, int | None], OptionChain | None] = OrderedDict()
-        self._dte_checked: tuple[Any, bool] = (None, False)  # (provider, takes max_dte)
+        self._chains: OrderedDict[tuple[Any, ...], OptionChain | None] = OrderedDict()
+        # (provider, takes max_dte=, takes reach=): checked once per provider
+        self._narrowing: tuple[Any, bool, bool] = (None, False, False)
         self._cache_size = cache_size
 
     @classmethod
@@ -258,34 +259,44 @@ class MarketDataService:
 
     # ------------------------------------------------------------------ options
     def option_chain(
-        self, symbol: str, ts: Any, *, max_dte: int | None = None
+        self,
+        symbol: str,
+        ts: Any,
+        *,
+        max_dte: int | None = None,
+        reach: ChainReach | None = None,
     ) -> OptionChain | None:
         """The chain of ``symbol`` as of the start of ``ts``'s time bucket (cached per
         bucket); None without a provider or when the provider has no data then.
 
-        ``max_dte`` (calendar days) asks only for the expiries a selection can reach; a
-        provider that cannot restrict its chain returns the whole chain.
+        ``max_dte`` (calendar days) asks only for the expiries a selection can reach, and
+        ``reach`` (:class:`~tradekit.options.base.ChainReach`) only for the rows it can
+        reach; a provider that cannot restrict its chain that way returns more of it (the
+        whole chain, or the expiries up to ``reach.dte_max``).
         """
         if self.chain_provider is None:
             return None
         bucket_ts = _ns(ts) // self.bucket_ns * self.bucket_ns
-        if self._dte_checked[0] is not self.chain_provider:
-            self._dte_checked = (
+        if self._narrowing[0] is not self.chain_provider:
+            fn = getattr(self.chain_provider, "chain", None)
+            self._narrowing = (
                 self.chain_provider,
-                accepts_max_dte(getattr(self.chain_provider, "chain", None)),
+                accepts_keyword(fn, "max_dte"),
+                accepts_keyword(fn, "reach"),
             )
-        if not self._dte_checked[1]:
-            max_dte = None
-        key = (symbol, bucket_ts, max_dte)
+        kw: dict[str, Any] = {}
+        if reach is not None and self._narrowing[2]:
+            kw["reach"] = reach
+        elif reach is not None and reach.dte_max is not None:
+            max_dte = reach.dte_max if max_dte is None else min(max_dte, reach.dte_max)
+        if max_dte is not None and self._narrowing[1]:
+            kw["max_dte"] = max_dte
+        key = (symbol, bucket_ts, kw.get("max_dte"), kw.get("reach"))
         if key in self._chains:
             self._chains.move_to_end(key)
             return self._chains[key]
         try:
-            chain: OptionChain | None = (
-                self.chain_provider.chain(symbol, bucket_ts, max_dte=max_dte)  # type: ignore[call-arg]
-                if max_dte is not None
-                else self.chain_provider.chain(symbol, bucket_ts)
-            )
+            chain: OptionChain | None = self.chain_provider.chain(symbol, bucket_ts, **kw)
         except DataError:
             chain = None
         self._chains[key] = chain

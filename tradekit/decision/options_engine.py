@@ -73,9 +73,16 @@ from tradekit.decision.scoring import Scorer, SetupScore
 from tradekit.decision.sessions import SessionWindow, ny_date
 from tradekit.decision.sizing import Sizing, size_units
 from tradekit.execution.exits import ExitPlan
+from tradekit.options.base import ChainReach
 from tradekit.portfolio.base import AccountSummary, AccountView
 
-__all__ = ["OptionsDecisionEngine", "OptionsEvaluation", "StructureSelector", "default_selector"]
+__all__ = [
+    "OptionsDecisionEngine",
+    "OptionsEvaluation",
+    "StructureSelector",
+    "default_selector",
+    "selection_reach",
+]
 
 #: ``selector(chain, direction, strategy, params, options_config) -> Structure | None``.
 StructureSelector = Callable[[Any, int, str, OptionClassParams, OptionsConfig], Any]
@@ -93,6 +100,18 @@ def default_selector(
     return selection.select_vertical(
         chain, direction, kind, params, opts.spread_width_min_pct, opts.spread_width_max_pct
     )
+
+
+def selection_reach(direction: int, strategy: str, params: OptionClassParams) -> ChainReach:
+    """The chain rows :func:`default_selector` can pick from: the class's DTE band and the
+    traded right (long option and debit spread: the direction's, credit spread: the other),
+    and for a long option the class's ``|delta|`` band (a spread's far leg may lie outside
+    it). The selectors apply these filters themselves, so a chain narrowed to them gives the
+    same selection."""
+    right = direction if strategy != "credit_spread" else -direction
+    if strategy == "long_option":
+        return ChainReach(params.dte_min, params.dte_max, right, params.delta_min, params.delta_max)
+    return ChainReach(params.dte_min, params.dte_max, right)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +188,8 @@ class OptionsDecisionEngine:
             else EventCalendar(is_session=_is_session_fn(self.stock.calendar))
         )
         self.selector = selector
-        self._chain_takes_dte: tuple[Any, bool] = (None, False)  # (market, takes max_dte)
+        # (market, takes max_dte=, takes reach=): checked once per market
+        self._narrowing: tuple[Any, bool, bool] = (None, False, False)
         self._underlyings = frozenset(s.upper() for s in config.options.underlyings)
         self._scorers: dict[TimeframeClass, Scorer] = {}
         self._gates: dict[TimeframeClass, tuple[Gate, ...]] = {}
@@ -205,19 +225,30 @@ class OptionsDecisionEngine:
         return self.config.options.enabled and symbol.upper() in self._underlyings
 
     # -- steps ------------------------------------------------------------------------------
-    def _chain(self, setup: Setup, p: OptionClassParams) -> Any:
-        """The chain the selection reads. The default selector only looks at expiries inside
-        the class's DTE band, so a market that can restrict its chain (``max_dte=``) is asked
-        for those expiries only (the same contracts at the same prices, far fewer of them); a
-        custom selector gets the whole chain."""
+    def _chain(self, setup: Setup, strategy: str, p: OptionClassParams) -> Any:
+        """The chain the selection reads. The default selector only looks at the rows of
+        :func:`selection_reach` (the class's DTE band, the traded right, for a long option
+        its delta band), so a market that can restrict its chain (``reach=``, else
+        ``max_dte=``) is asked for those rows only: the same contracts at the same prices,
+        far fewer of them. A custom selector gets the whole chain."""
         market = self.market
-        if self._chain_takes_dte[0] is not market:
-            from tradekit.options.base import accepts_max_dte
+        if self._narrowing[0] is not market:
+            from tradekit.options.base import accepts_keyword
 
-            self._chain_takes_dte = (market, accepts_max_dte(market.option_chain))
-        if self._chain_takes_dte[1] and self.selector is default_selector:
-            return self.market.option_chain(setup.symbol, setup.ts_ns, max_dte=p.dte_max)  # type: ignore[call-arg]  # checked above
-        return self.market.option_chain(setup.symbol, setup.ts_ns)
+            fn = market.option_chain
+            self._narrowing = (
+                market,
+                accepts_keyword(fn, "max_dte"),
+                accepts_keyword(fn, "reach"),
+            )
+        if self.selector is not default_selector:
+            return market.option_chain(setup.symbol, setup.ts_ns)
+        if self._narrowing[2]:
+            reach = selection_reach(setup.direction, strategy, p)
+            return market.option_chain(setup.symbol, setup.ts_ns, reach=reach)  # type: ignore[call-arg]  # checked above
+        if self._narrowing[1]:
+            return market.option_chain(setup.symbol, setup.ts_ns, max_dte=p.dte_max)  # type: ignore[call-arg]  # checked above
+        return market.option_chain(setup.symbol, setup.ts_ns)
 
     def _select(
         self, setup: Setup, strategy: str, p: OptionClassParams, budget: float
@@ -230,7 +261,7 @@ class OptionsDecisionEngine:
             return _Selected(None, "no direction to select a contract for", nan, nan, nan)
         affordable = ""
         try:
-            chain = self._chain(setup, p)
+            chain = self._chain(setup, strategy, p)
             if chain is None:
                 return _Selected(None, "no option chain at the bar", nan, nan, nan)
             if strategy == "long_option" and math.isfinite(budget) and budget > 0:

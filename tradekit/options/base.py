@@ -12,6 +12,7 @@ the synthetic one lives in :mod:`tradekit.options.chain`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -24,7 +25,15 @@ from tradekit.core.events import OptionContract
 from tradekit.errors import DataError
 from tradekit.execution.base import Quote
 
-__all__ = ["CHAIN_COLUMNS", "ChainProvider", "OptionChain", "accepts_max_dte", "right_code"]
+__all__ = [
+    "CHAIN_COLUMNS",
+    "ChainProvider",
+    "ChainReach",
+    "OptionChain",
+    "accepts_keyword",
+    "accepts_max_dte",
+    "right_code",
+]
 
 #: The per-row arrays of an :class:`OptionChain`, in order.
 CHAIN_COLUMNS = (
@@ -84,7 +93,7 @@ class OptionChain:
         bad = [a for a in _ARRAYS if len(getattr(self, a)) != n]
         if bad:
             raise DataError(f"OptionChain arrays differ in length from strike ({n}): {bad}")
-        if n and not np.all(np.isin(self.right, (1, -1))):
+        if n and not ((self.right == 1) | (self.right == -1)).all():
             raise DataError("OptionChain.right must be +1 (call) or -1 (put)", rule="right")
 
     def __len__(self) -> int:
@@ -242,16 +251,52 @@ def right_code(right: int | str | Right) -> int:
     raise ValueError(f"option right must be +1/-1, 'C'/'P' or Right, got {right!r}")
 
 
-def accepts_max_dte(fn: Any) -> bool:
-    """Whether ``fn`` (a ``chain`` or ``option_chain`` method) takes ``max_dte=``: the
-    optional way to ask a source for the reachable expiries only. Checked once per source,
-    not per call."""
+@dataclass(frozen=True, slots=True)
+class ChainReach:
+    """The rows a strike selection can reach: expiries with ``dte_min <= dte <= dte_max``
+    (calendar days), of one ``right`` (+1 calls, -1 puts; None both), with
+    ``abs_delta_min <= |delta| <= abs_delta_max`` (None: any delta).
+
+    A chain source that takes ``reach=`` may list only those rows: the same contracts at the
+    same prices, in the same order, as the whole chain filtered by the same rules, so a
+    selection that applies these filters itself picks the same contract from either. A
+    source that does not take it returns the whole chain.
+    """
+
+    dte_min: int = 0
+    dte_max: int | None = None
+    right: int | None = None
+    abs_delta_min: float | None = None
+    abs_delta_max: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.right not in (None, 1, -1):
+            raise ValueError(f"ChainReach.right must be +1, -1 or None, got {self.right!r}")
+        if (self.abs_delta_min is None) != (self.abs_delta_max is None):
+            raise ValueError("ChainReach needs both delta bounds or neither")
+
+    def delta_band(self) -> tuple[float, float]:
+        """``(lo, hi)`` of ``|delta|``; ``(-inf, inf)`` without a band."""
+        if self.abs_delta_min is None or self.abs_delta_max is None:
+            return -math.inf, math.inf
+        return float(self.abs_delta_min), float(self.abs_delta_max)
+
+
+def accepts_keyword(fn: Any, name: str) -> bool:
+    """Whether ``fn`` (a ``chain`` or ``option_chain`` method) takes the keyword ``name``
+    (``max_dte``, ``reach``): the optional ways to ask a source for the reachable rows only.
+    Checked once per source, not per call."""
     import inspect
 
     try:
-        return fn is not None and "max_dte" in inspect.signature(fn).parameters
+        return fn is not None and name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
+
+
+def accepts_max_dte(fn: Any) -> bool:
+    """Whether ``fn`` takes ``max_dte=`` (see :func:`accepts_keyword`)."""
+    return accepts_keyword(fn, "max_dte")
 
 
 @runtime_checkable

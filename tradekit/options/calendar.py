@@ -113,21 +113,23 @@ def expiry_set(underlying: str, asof: dt.date) -> ExpirySet:
 def _expiry_set(index_like: bool, asof: dt.date) -> ExpirySet:
     horizon = dt.date(asof.year + 3, 1, 31)
     sess = _sessions(asof, horizon)
-    found: dict[dt.date, int] = {}
+    session_days = sess.index.values.astype("datetime64[D]").astype(np.int64)
+    first = _day_number(asof)
+    found: dict[int, int] = {}  # day number -> kind
 
     def add(day: dt.date, kind: int, *, move: bool = True) -> None:
-        if day < asof:
+        d = _day_number(day)
+        if d < first:
             return
-        if move:
-            day = _listed_on_or_before(sess, day)
-        if day >= asof:
-            found[day] = max(kind, found.get(day, -1))
+        if move:  # to the session on or before it
+            pos = int(np.searchsorted(session_days, d, side="right")) - 1
+            d = int(session_days[max(pos, 0)])
+        if d >= first:
+            found[d] = max(kind, found.get(d, -1))
 
-    session_days = [d.date() for d in sess.index]
     if index_like:
-        for d in session_days:
-            if d <= asof + dt.timedelta(days=14):
-                add(d, ExpiryKind.DAILY, move=False)
+        for d in session_days[session_days <= first + 14].tolist():
+            found[d] = max(ExpiryKind.DAILY, found.get(d, -1))
     n_weeks, n_months = (8, 12) if index_like else (6, 4)
     friday = asof + dt.timedelta(days=(4 - asof.weekday()) % 7)
     for w in range(n_weeks + 1):
@@ -145,9 +147,16 @@ def _expiry_set(index_like: bool, asof: dt.date) -> ExpirySet:
                 add(third_friday(y, m), ExpiryKind.MONTHLY)
     for dy in (1, 2):
         add(third_friday(asof.year + dy, 1), ExpiryKind.MONTHLY)
-    days = sorted(found)
-    dates = np.array(days, dtype="datetime64[D]")
-    keys = pd.DatetimeIndex(dates.astype("datetime64[ns]"))
-    close_ns = sess["close_ns"].reindex(keys).to_numpy(dtype=np.int64)
-    kind = np.array([found[d] for d in days], dtype=np.int8)
-    return ExpirySet(dates, close_ns, kind)
+    days = np.array(sorted(found), dtype=np.int64)
+    # every listed day is a session (moved ones by construction, dailies are sessions)
+    close_ns = sess["close_ns"].to_numpy(dtype=np.int64)[np.searchsorted(session_days, days)]
+    kind = np.array([found[d] for d in days.tolist()], dtype=np.int8)
+    return ExpirySet(days.astype("datetime64[D]"), close_ns, kind)
+
+
+def _day_number(day: dt.date) -> int:
+    """Days since 1970-01-01."""
+    return day.toordinal() - _EPOCH_ORDINAL
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()

@@ -21,6 +21,7 @@ The synthetic generator (:func:`generate_chain`, :class:`SyntheticChainProvider`
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from tradekit.core.events import OptionContract
 from tradekit.errors import DataError
 from tradekit.execution.base import Quote
 from tradekit.options import nb
-from tradekit.options.base import ChainProvider, OptionChain, right_code
+from tradekit.options.base import ChainProvider, ChainReach, OptionChain, right_code
 from tradekit.options.calendar import expiry_set, is_index_like
 from tradekit.options.surface import SSVIParams, SSVISurface
 
@@ -50,9 +51,11 @@ __all__ = [
 ]
 
 _NS_PER_YEAR = 365 * 86_400 * 10**9
+_NS_PER_HOUR = 3_600 * 10**9
 _NY = "America/New_York"
 _BASE_OI = {"SPY": 30_000.0, "SPX": 8_000.0, "SPXW": 8_000.0, "QQQ": 20_000.0, "IWM": 10_000.0}
 _KIND_OI = np.array([0.35, 0.5, 0.8, 1.0])  # by ExpiryKind code
+_ROW0 = np.zeros(1, np.int64)  # the expiry position of a single priced contract
 
 
 # -------------------------------------------------------------------- grids and rules
@@ -75,136 +78,112 @@ def _strike_increment(underlying: str, spot: float) -> float:
 
 def strike_grid(underlying: str, spot: float, t: float, atm_vol: float) -> FloatArray:
     """Listed strikes for one expiry: the fine grid within 10 % of spot, x5 coarser beyond,
-    spanning ``spot * exp(+-max(3.5 sd, 5 %))`` (clipped to 30 %-250 % of spot)."""
+    spanning ``spot * exp(+-max(3.5 sd, 5 %))`` (clipped to 30 %-250 % of spot); ``t`` in
+    years, ``atm_vol`` decimal (kernel: :func:`tradekit.options.nb.strike_grid_nb`)."""
     inc = _strike_increment(underlying, spot)
-    width = max(3.5 * atm_vol * np.sqrt(max(t, 1.0 / 365)), 0.05)
-    lo, hi = max(spot * np.exp(-width), 0.3 * spot), min(spot * np.exp(width), 2.5 * spot)
-    near_lo, near_hi = max(lo, 0.9 * spot), min(hi, 1.1 * spot)
-    fine = np.arange(np.ceil(near_lo / inc), np.floor(near_hi / inc) + 1) * inc
-    big = 5 * inc
-    low = np.arange(np.ceil(lo / big), np.ceil(near_lo / big)) * big
-    high = np.arange(np.floor(near_hi / big) + 1, np.floor(hi / big) + 1) * big
-    grid = np.concatenate([low[low < near_lo], fine, high[high > near_hi]])
-    return grid[grid > 0]
-
-
-def _hash_uniform(seed: int, *cols: IntArray) -> FloatArray:
-    """Deterministic uniforms in [0, 1) from integer columns (splitmix64 finaliser, in
-    :func:`tradekit.options.nb.hash_uniform_nb`)."""
-    stacked = np.empty((len(cols), len(cols[0])), dtype=np.int64)
-    for j, c in enumerate(cols):
-        stacked[j] = c
-    out = np.empty(len(cols[0]))
-    nb.hash_uniform_nb(np.uint64(seed & 0xFFFFFFFFFFFFFFFF), stacked, out)
-    return out
+    out = np.empty(nb.strike_grid_capacity(float(spot), inc))
+    n = nb.strike_grid_nb(float(spot), float(t), float(atm_vol), inc, out)
+    return out[:n]
 
 
 # -------------------------------------------------------------------- pricing of rows
 @dataclass(frozen=True)
-class _Market:
-    underlying: str
-    ts_ns: int
-    spot: float
-    surface: SSVISurface
-    r: float
-    q: float
-    seed: int
+class _Listing:
+    """The per-underlying constants of the quote and size rules (see the module docstring)."""
+
+    small_tick: float
+    large_tick: float
+    spread_pct: float
+    base_oi: float
+    seed_oi: np.uint64
+    seed_vol: np.uint64
+
+
+@lru_cache(maxsize=256)
+def _listing(underlying: str, seed: int) -> _Listing:
+    small, large = tick_sizes(underlying)
+    s = _seed(seed, underlying)
+    mask = 0xFFFFFFFFFFFFFFFF
+    return _Listing(
+        small,
+        large,
+        0.004 if is_index_like(underlying) else 0.01,
+        _BASE_OI.get(underlying.upper(), 3_000.0),
+        np.uint64(s & mask),
+        np.uint64((s + 1) & mask),
+    )
 
 
 def _price_rows(
-    m: _Market,
-    exp_days: IntArray,
-    close_ns: IntArray,
-    kind: np.ndarray,
-    strike: FloatArray,
-    right: np.ndarray,
+    underlying: str,
+    ts_ns: int,
+    spot: float,
+    surface: SSVISurface,
+    r: float,
+    q: float,
+    seed: int,
+    expiries: tuple[IntArray, IntArray, IntArray],
+    terms: tuple[FloatArray, FloatArray],
+    rows: tuple[IntArray, FloatArray, FloatArray],
     trade_day: int,
 ) -> dict[str, Any]:
-    """Model price, quote, Greeks and sizes of the given rows (the one pricing path that
-    both the chain and single-contract quotes use, so they always agree)."""
-    t = (close_ns - m.ts_ns) / _NS_PER_YEAR
-    fwd = m.spot * np.exp((m.r - m.q) * t)
-    k = np.log(strike / fwd)
-    iv = np.asarray(m.surface.vol(k, t), dtype=np.float64)
-    cp = right.astype(np.float64)
-    n = len(strike)
-    g = np.empty((7, n))
-    nb.bsm_1d_nb(np.array([m.spot]), strike, t, np.array([m.r]), np.array([m.q]), iv, cp, *g)
-    theo = np.maximum(g[0], 0.0)
-    sd = np.abs(k) / np.maximum(iv * np.sqrt(t), 1e-9)  # distance from ATM in sds
-    bid, ask = _quote(m.underlying, theo, np.minimum(sd, 5.0))
-    dte = exp_days - trade_day
-    oi, vol = _sizes(m, exp_days, strike, right, kind, sd, t, dte)
+    """Model price, quote, Greeks and sizes of ``rows = (expiry position, strike, cp)`` of
+    ``expiries = (days since 1970, close_ns, kind)`` with their surface ``terms`` (from
+    :func:`_surface_terms`): the one pricing path that both the chain and single-contract
+    quotes use, so they always agree (kernel :func:`tradekit.options.nb.price_rows_nb`)."""
+    days, close, kind = expiries
+    th, ph = terms
+    pos, strike, cp = rows
+    lst = _listing(underlying, seed)
+    f, dte = nb.price_rows_nb(
+        int(ts_ns), float(spot), float(r), float(q), strike, cp, pos, days, close, kind,
+        th, ph, float(surface.params.rho), int(trade_day),
+        lst.small_tick, lst.large_tick, lst.spread_pct, lst.base_oi, _KIND_OI,
+        round(500 * _strike_increment(underlying, spot)), lst.seed_oi, lst.seed_vol,
+    )  # fmt: skip
+    exp_days = days[pos]
     return dict(
         expiry=exp_days.astype("datetime64[D]"),
-        dte=dte.astype(np.int64),
-        t=t,
+        dte=dte,
+        t=f[0],
         strike=strike,
-        right=right.astype(np.int8),
-        bid=bid,
-        ask=ask,
-        mid=0.5 * (bid + ask),
-        theo=theo,
-        iv=iv,
-        delta=g[1],
-        gamma=g[2],
-        theta=g[4] / 365.0,
-        vega=g[3] * 0.01,
-        volume=vol,
-        open_interest=oi,
+        right=cp.astype(np.int8),
+        bid=f[1],
+        ask=f[2],
+        mid=f[3],
+        theo=f[4],
+        iv=f[5],
+        delta=f[6],
+        gamma=f[7],
+        theta=f[8],
+        vega=f[9],
+        volume=f[10],
+        open_interest=f[11],
     )
 
 
-def _quote(underlying: str, theo: FloatArray, sd: FloatArray) -> tuple[FloatArray, FloatArray]:
-    small, large = tick_sizes(underlying)
-    pct = 0.004 if is_index_like(underlying) else 0.01
-    half = 0.5 * small + pct * theo * (1.0 + 0.5 * sd)
-    raw_b, raw_a = theo - half, theo + half
-    tb = np.where(raw_b < 3.0, small, large)
-    bid = np.maximum(np.floor(raw_b / tb + 1e-9) * tb, 0.0)
-    ask_small = np.ceil(raw_a / small - 1e-9) * small
-    ask = np.where(ask_small <= 3.0, ask_small, np.ceil(raw_a / large - 1e-9) * large)
-    ask = np.maximum(ask, bid + np.where(bid < 3.0, small, large))
-    return np.round(bid, 2), np.round(ask, 2)
-
-
-def _sizes(
-    m: _Market,
-    exp_days: IntArray,
-    strike: FloatArray,
-    right: np.ndarray,
-    kind: np.ndarray,
-    sd: FloatArray,
-    t: FloatArray,
-    dte: IntArray,
+def _surface_terms(
+    surface: SSVISurface, close_ns: IntArray, ts_ns: int
 ) -> tuple[FloatArray, FloatArray]:
-    base = _BASE_OI.get(m.underlying.upper(), 3_000.0)
-    inc = _strike_increment(m.underlying, m.spot)
-    cents = np.round(strike * 100).astype(np.int64)
-    round_bonus = 1.0 + 0.6 * (cents % round(500 * inc) == 0)
-    u1 = _hash_uniform(m.seed, exp_days, cents, right.astype(np.int64))
-    u2 = _hash_uniform(m.seed + 1, exp_days, cents, right.astype(np.int64))
-    oi = (
-        base
-        * _KIND_OI[kind]
-        * np.exp(-0.5 * (sd / 1.3) ** 2)
-        * round_bonus
-        * np.exp(0.8 * (u1 - 0.5))
-        / (1.0 + t)
-    )
-    turnover = 0.04 + 0.7 * np.exp(-np.maximum(dte, 0) / 3.0)
-    vol = oi * turnover * np.exp(-0.5 * (sd / 1.0) ** 2) * np.exp(0.8 * (u2 - 0.5))
-    return np.floor(oi), np.floor(vol)
+    """The SSVI ATM total variance ``theta(t)`` and curvature ``phi(theta)`` of each expiry
+    closing at ``close_ns`` (the only surface calls; the kernels do the rest per row)."""
+    return surface.terms((close_ns - ts_ns) / _NS_PER_YEAR)
 
 
 def _seed(seed: int, underlying: str) -> int:
     return (seed * 1_000_003) ^ zlib.crc32(underlying.upper().encode())
 
 
-@lru_cache(maxsize=4096)
 def _trade_day(ts_ns: int) -> dt.date:
-    """The New York calendar date at ``ts_ns`` (memoised: marks ask it for every bar)."""
-    return pd.Timestamp(ts_ns, tz="UTC").tz_convert(_NY).date()
+    """The New York calendar date at ``ts_ns``. New York's UTC offset is a whole number of
+    hours, so its midnight falls on a UTC hour boundary and the date is constant within each
+    UTC hour: memoised per hour (chains and marks ask for it on every bar)."""
+    return _trade_day_of_hour(int(ts_ns) // _NS_PER_HOUR)
+
+
+@lru_cache(maxsize=4096)
+def _trade_day_of_hour(hour: int) -> dt.date:
+    return pd.Timestamp(hour * _NS_PER_HOUR, tz="UTC").tz_convert(_NY).date()
 
 
 @lru_cache(maxsize=256)
@@ -224,6 +203,7 @@ def generate_chain(
     rng_seed: int = 0,
     max_dte: int | None = None,
     surface: SSVISurface | None = None,
+    reach: ChainReach | None = None,
 ) -> OptionChain:
     """A synthetic chain of ``underlying`` at ``ts_ns`` (see the module docstring).
 
@@ -244,6 +224,10 @@ def generate_chain(
         Seed of the deterministic per-contract open-interest/volume noise.
     max_dte:
         Only expiries up to this many calendar days (None = all, LEAPS included).
+    reach:
+        Only the rows a selection can reach (:class:`~tradekit.options.base.ChainReach`:
+        DTE range, right, ``|delta|`` band), priced exactly as in the whole chain and in the
+        same order; the delta filter costs a fraction of pricing the rows it drops.
 
     Raises
     ------
@@ -254,8 +238,7 @@ def generate_chain(
         raise DataError(f"generate_chain: spot must be > 0, got {spot!r}", rule="spot")
     if not (np.isfinite(atm_vol) and atm_vol > 0):
         raise DataError(f"generate_chain: atm_vol must be > 0, got {atm_vol!r}", rule="vol")
-    surf = surface if surface is not None else SSVISurface(SSVIParams.from_vix(100 * atm_vol))
-    m = _Market(underlying, int(ts_ns), float(spot), surf, r, q, _seed(rng_seed, underlying))
+    surf = surface if surface is not None else _vix_surface(float(atm_vol))
     day = _trade_day(ts_ns)
     ex = expiry_set(underlying, day)
     day_num = int(np.datetime64(day, "D").astype(np.int64))
@@ -263,33 +246,24 @@ def generate_chain(
     keep = ex.close_ns > ts_ns
     if max_dte is not None:
         keep &= days - day_num <= max_dte
-    cols: list[tuple[int, int, int, FloatArray]] = []
-    for d, c, kd in zip(days[keep], ex.close_ns[keep], ex.kind[keep], strict=True):
-        grid = strike_grid(underlying, spot, (c - ts_ns) / _NS_PER_YEAR, atm_vol)
-        cols.append((int(d), int(c), int(kd), grid))
-    if cols:
-        sizes = [len(g) for *_, g in cols]
-        strikes = np.concatenate([g for *_, g in cols])
-        exp_days = np.repeat([c[0] for c in cols], sizes).astype(np.int64)
-        close = np.repeat([c[1] for c in cols], sizes).astype(np.int64)
-        kind = np.repeat([c[2] for c in cols], sizes).astype(np.int64)
-    else:
-        strikes, exp_days, close, kind = (
-            np.empty(0),
-            np.empty(0, np.int64),
-            np.empty(0, np.int64),
-            np.empty(0, np.int64),
-        )
-    n = len(strikes)
+    right, (d_lo, d_hi) = 0, (-math.inf, math.inf)
+    if reach is not None:
+        keep &= days - day_num >= reach.dte_min
+        if reach.dte_max is not None:
+            keep &= days - day_num <= reach.dte_max
+        right, (d_lo, d_hi) = reach.right or 0, reach.delta_band()
+    close = ex.close_ns[keep]
+    terms = _surface_terms(surf, close, ts_ns)
+    rho = float(surf.params.rho)
+    pos, strike, cp = nb.chain_rows_nb(
+        int(ts_ns), float(spot), float(atm_vol), _strike_increment(underlying, spot), close,
+        float(r), float(q), terms[0], terms[1], rho, int(right), d_lo, d_hi,
+    )  # fmt: skip
+    listed = (days[keep], close, ex.kind[keep].astype(np.int64))
     rows = _price_rows(
-        m,
-        np.tile(exp_days, 2),
-        np.tile(close, 2),
-        np.tile(kind, 2),
-        np.tile(strikes, 2),
-        np.repeat(np.array([1, -1], np.int8), n),
-        day_num,
-    )
+        underlying, int(ts_ns), float(spot), surf, r, q, rng_seed, listed, terms,
+        (pos, strike, cp), day_num,
+    )  # fmt: skip
     return OptionChain(underlying=underlying, spot=float(spot), ts_ns=int(ts_ns), r=r, q=q, **rows)
 
 
@@ -332,7 +306,9 @@ class SyntheticChainProvider:
         self._spot_fn = spot_fn
         self._vol_fn = vol_fn
         self.r, self.q, self.seed, self.max_dte = r, q, seed, max_dte
-        self._cache: OrderedDict[tuple[str, int, int | None], OptionChain] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int, int | None, ChainReach | None], OptionChain] = (
+            OrderedDict()
+        )
         self._cache_size = cache_size
         # rows priced at the latest (underlying, ts, spot, vol): the broker's marks and exit
         # checks of one bar ask for the same contracts; pricing is a pure function of these
@@ -352,17 +328,25 @@ class SyntheticChainProvider:
             return None
         return float(spot), float(vol)
 
-    def chain(self, underlying: str, ts_ns: int, *, max_dte: int | None = None) -> OptionChain:
+    def chain(
+        self,
+        underlying: str,
+        ts_ns: int,
+        *,
+        max_dte: int | None = None,
+        reach: ChainReach | None = None,
+    ) -> OptionChain:
         """The synthetic chain at ``ts_ns``; DataError when spot or vol is unknown.
 
         ``max_dte`` lists only the expiries up to that many calendar days (within the
         provider's own ``max_dte``). Each listed contract is priced exactly as in the full
         chain (pricing and sizes are per contract), so a selection restricted to those
-        expiries picks the same contract from either.
+        expiries picks the same contract from either. ``reach`` lists only the rows a
+        selection can reach (:class:`~tradekit.options.base.ChainReach`), priced alike.
         """
         limit = self.max_dte if max_dte is None else (
             max_dte if self.max_dte is None else min(max_dte, self.max_dte))  # fmt: skip
-        key = (underlying, int(ts_ns), limit)
+        key = (underlying, int(ts_ns), limit, reach)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -379,6 +363,7 @@ class SyntheticChainProvider:
             q=self.q,
             rng_seed=self.seed,
             max_dte=limit,
+            reach=reach,
         )
         self._cache[key] = ch
         if len(self._cache) > self._cache_size:
@@ -414,17 +399,22 @@ class SyntheticChainProvider:
         pos = np.flatnonzero(ex.dates == exp)
         if pos.size == 0 or ex.close_ns[pos[0]] <= ts_ns:
             return None
-        seed = _seed(self.seed, contract.underlying)
-        m = _Market(contract.underlying, ts_ns, spot, _vix_surface(vol), self.r, self.q, seed)
-        rows = _price_rows(
-            m,
+        listed = (
             np.array([exp.astype(np.int64)]),
             ex.close_ns[pos[:1]],
             ex.kind[pos[:1]].astype(np.int64),
-            np.array([contract.strike]),
-            np.array([right_code(contract.right)], np.int8),
-            int(np.datetime64(day, "D").astype(np.int64)),
         )
+        row = (
+            _ROW0,
+            np.array([float(contract.strike)]),
+            np.array([float(right_code(contract.right))]),
+        )
+        day_num = int(np.datetime64(day, "D").astype(np.int64))
+        surf = _vix_surface(vol)
+        rows = _price_rows(
+            contract.underlying, ts_ns, spot, surf, self.r, self.q, self.seed,
+            listed, _surface_terms(surf, listed[1], ts_ns), row, day_num,
+        )  # fmt: skip
         keys = ("bid", "ask", "mid", "theo", "iv", "delta", "gamma", "theta", "vega", "t")
         out = {k: float(rows[k][0]) for k in keys}
         out["spot"] = spot

@@ -394,6 +394,26 @@ def ssvi_total_variance_1d_nb(k, theta, phi, rho, out):
         out[i] = 0.5 * th * (1.0 + rh * pk + math.sqrt((pk + rh) * (pk + rh) + 1.0 - rh * rh))
 
 
+@njit(cache=True, error_model="numpy")
+def ssvi_terms_1d_nb(t, v0, v_inf, kappa, eta, gamma, rho, theta_out, phi_out):
+    """The parametric SSVI ATM total variance ``theta(t) = v_inf t + (v0 - v_inf)(1 -
+    e^{-kappa t}) / kappa`` and the capped power-law curvature ``phi(theta) = min(eta /
+    (theta^gamma (1 + theta)^(1 - gamma)), 4 / (theta (1 + |rho|)), sqrt(4 / (theta (1 +
+    |rho|))))`` per element of ``t`` (years); NaN for ``t <= 0`` or NaN ``t``."""
+    a = 1.0 + abs(rho)
+    for i in range(t.shape[0]):
+        ti = t[i]
+        if not (ti > 0.0):
+            theta_out[i] = _NAN
+            phi_out[i] = _NAN
+            continue
+        th = v_inf * ti + (v0 - v_inf) * (-math.expm1(-kappa * ti)) / kappa
+        power = eta / (th**gamma * (1.0 + th) ** (1.0 - gamma))
+        cap = 4.0 / (th * a)
+        theta_out[i] = th
+        phi_out[i] = min(power, min(cap, math.sqrt(cap)))
+
+
 # --------------------------------------------------------------------------------------------
 # IV rank / percentile
 # --------------------------------------------------------------------------------------------
@@ -463,3 +483,285 @@ def hash_uniform_nb(seed, cols, out):
             h *= np.uint64(0x94D049BB133111EB)
             h ^= h >> np.uint64(31)
         out[i] = np.float64(h >> np.uint64(11)) / 9007199254740992.0
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic chains (the rules are documented in :mod:`tradekit.options.chain`)
+# --------------------------------------------------------------------------------------------
+_NS_PER_YEAR_F = 365.0 * 86_400.0 * 1e9
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _splitmix_uniform3(seed, a, b, c):
+    """The uniform of :func:`hash_uniform_nb` for the three columns ``a, b, c`` of one row."""
+    h = seed
+    for v in (a, b, c):
+        h ^= np.uint64(v) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6))
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return np.float64(h >> np.uint64(11)) / 9007199254740992.0
+
+
+@njit(cache=True, error_model="numpy")
+def strike_grid_nb(spot, t, atm_vol, inc, out):
+    """Listed strikes of one expiry into ``out`` (ascending); returns how many.
+
+    The fine grid (step ``inc``) within 10 % of spot, five times coarser beyond, spanning
+    ``spot * exp(+-max(3.5 atm_vol sqrt(t), 5 %))`` clipped to 30 %-250 % of spot; ``t`` in
+    years (floored at one day). ``out`` needs ``strike_grid_capacity(spot, inc)`` slots.
+    """
+    width = max(3.5 * atm_vol * math.sqrt(max(t, 1.0 / 365)), 0.05)
+    lo = max(spot * math.exp(-width), 0.3 * spot)
+    hi = min(spot * math.exp(width), 2.5 * spot)
+    near_lo, near_hi = max(lo, 0.9 * spot), min(hi, 1.1 * spot)
+    big = 5.0 * inc
+    n = 0
+    j = math.ceil(lo / big)
+    stop = math.ceil(near_lo / big)
+    while j < stop:
+        v = j * big
+        if v < near_lo and v > 0.0:
+            out[n] = v
+            n += 1
+        j += 1.0
+    j = math.ceil(near_lo / inc)
+    stop = math.floor(near_hi / inc) + 1.0
+    while j < stop:
+        v = j * inc
+        if v > 0.0:
+            out[n] = v
+            n += 1
+        j += 1.0
+    j = math.floor(near_hi / big) + 1.0
+    stop = math.floor(hi / big) + 1.0
+    while j < stop:
+        v = j * big
+        if v > near_hi:
+            out[n] = v
+            n += 1
+        j += 1.0
+    return n
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def strike_grid_capacity(spot, inc):
+    """An upper bound of the strikes :func:`strike_grid_nb` lists at ``spot`` (0.2 spot of
+    fine grid, 2.2 spot of coarse grid, plus the ends)."""
+    return int(0.2 * spot / inc + 2.2 * spot / (5.0 * inc)) + 8
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _ssvi_row(spot, strike, t, r, q, theta_tv, phi, rho):
+    """``(k, vol)`` of one row: log-moneyness against the forward and the SSVI implied vol."""
+    k = math.log(strike / (spot * math.exp((r - q) * t)))
+    pk = phi * k
+    w = 0.5 * theta_tv * (1.0 + rho * pk + math.sqrt((pk + rho) ** 2 + 1.0 - rho * rho))
+    return k, math.sqrt(w / t)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _bsm_delta(s, k, t, r, q, v, c):
+    """The delta of :func:`bsm_1d_nb` for regular inputs, by the very same operations (so a
+    row filtered on it has the delta the full pricing gives it)."""
+    sv = v * math.sqrt(t)
+    dq = math.exp(-q * t)
+    d1 = (math.log(s / k) + (r - q + 0.5 * v * v) * t) / sv
+    return c * dq * norm_cdf_pdf_nb(c * d1, norm_pdf_nb(d1))
+
+
+@njit(cache=True, error_model="numpy")
+def price_rows_nb(
+    ts_ns, spot, r, q, strike, cp, pos, exp_days, close_ns, kind, theta_tv, phi, rho, day_num,
+    small_tick, large_tick, spread_pct, base_oi, kind_oi, round_mod, seed_oi, seed_vol,
+):  # fmt: skip
+    """Model price, quote, Greeks and sizes of synthetic chain rows.
+
+    Per row: ``strike``, ``cp`` (+1.0 call / -1.0 put) and ``pos``, the row's expiry in the
+    per-expiry arrays ``exp_days`` (days since 1970), ``close_ns`` (closing time, ns UTC),
+    ``kind`` (``ExpiryKind`` code), SSVI ATM total variance ``theta_tv`` and curvature
+    ``phi``; ``rho`` is the
+    surface's skew, ``day_num`` the trading date (days since 1970). Quote rules: half-spread
+    ``small_tick / 2 + spread_pct * theo * (1 + sd / 2)`` (``sd`` = standard deviations from
+    the money, capped at 5), bid floored and ask ceiled to ``small_tick`` below $3.00 and
+    ``large_tick`` from it; sizes: ``base_oi`` scaled by ``kind_oi[kind]``, moneyness,
+    round strikes (cents divisible by ``round_mod``), time and a per-contract hash of
+    ``seed_oi`` / ``seed_vol``.
+
+    Returns ``(f, dte)``: ``f`` rows are t (years), bid, ask, mid, theo, iv, delta, gamma,
+    theta (per day), vega (per vol point), volume, open interest; ``dte`` calendar days.
+    """
+    n = strike.shape[0]
+    t = np.empty(n)
+    iv = np.empty(n)
+    sd = np.empty(n)
+    for i in range(n):
+        e = pos[i]
+        ti = (close_ns[e] - ts_ns) / _NS_PER_YEAR_F
+        k, v = _ssvi_row(spot, strike[i], ti, r, q, theta_tv[e], phi[e], rho)
+        t[i] = ti
+        iv[i] = v
+        sd[i] = abs(k) / max(v * math.sqrt(ti), 1e-9)
+    g = np.empty((7, n))
+    bsm_1d_nb(
+        np.array([spot]), strike, t, np.array([r]), np.array([q]), iv, cp,
+        g[0], g[1], g[2], g[3], g[4], g[5], g[6],
+    )  # fmt: skip
+    f = np.empty((12, n))
+    dte = np.empty(n, np.int64)
+    for i in range(n):
+        theo = max(g[0, i], 0.0)
+        sdq = min(sd[i], 5.0)
+        half = 0.5 * small_tick + spread_pct * theo * (1.0 + 0.5 * sdq)
+        raw_b, raw_a = theo - half, theo + half
+        tb = small_tick if raw_b < 3.0 else large_tick
+        bid = max(math.floor(raw_b / tb + 1e-9) * tb, 0.0)
+        ask = math.ceil(raw_a / small_tick - 1e-9) * small_tick
+        if ask > 3.0:
+            ask = math.ceil(raw_a / large_tick - 1e-9) * large_tick
+        ask = max(ask, bid + (small_tick if bid < 3.0 else large_tick))
+        bid = np.rint(bid * 100.0) / 100.0
+        ask = np.rint(ask * 100.0) / 100.0
+        e = pos[i]
+        d = exp_days[e] - day_num
+        cents = np.int64(np.rint(strike[i] * 100.0))
+        right = np.int64(cp[i])
+        bonus = 1.6 if cents % round_mod == 0 else 1.0
+        u1 = _splitmix_uniform3(seed_oi, exp_days[e], cents, right)
+        u2 = _splitmix_uniform3(seed_vol, exp_days[e], cents, right)
+        s = sd[i]
+        oi = (
+            base_oi * kind_oi[kind[e]] * math.exp(-0.5 * (s / 1.3) ** 2) * bonus
+            * math.exp(0.8 * (u1 - 0.5)) / (1.0 + t[i])
+        )  # fmt: skip
+        turnover = 0.04 + 0.7 * math.exp(-max(d, 0) / 3.0)
+        vol = oi * turnover * math.exp(-0.5 * (s / 1.0) ** 2) * math.exp(0.8 * (u2 - 0.5))
+        f[0, i] = t[i]
+        f[1, i] = bid
+        f[2, i] = ask
+        f[3, i] = 0.5 * (bid + ask)
+        f[4, i] = theo
+        f[5, i] = iv[i]
+        f[6, i] = g[1, i]
+        f[7, i] = g[2, i]
+        f[8, i] = g[4, i] / 365.0
+        f[9, i] = g[3, i] * 0.01
+        f[10, i] = math.floor(vol)
+        f[11, i] = math.floor(oi)
+        dte[i] = d
+    return f, dte
+
+
+@njit(cache=True, error_model="numpy")
+def chain_rows_nb(
+    ts_ns, spot, atm_vol, inc, close_ns, r, q, theta_tv, phi, rho, right, delta_lo, delta_hi
+):
+    """The rows of a synthetic chain before pricing: calls, then puts, expiry by expiry, each
+    expiry's strikes from :func:`strike_grid_nb` at its time to ``close_ns`` (years).
+
+    Only rows of ``right`` (+1 / -1; 0 both) whose ``|delta|`` lies in ``[delta_lo,
+    delta_hi]`` are listed (``-inf, inf``: every row); the delta is the one
+    :func:`price_rows_nb` gives the row (same SSVI vol, same operations). Returns
+    ``(expiry_pos, strike, cp)``: the row's position in the expiry arrays, its strike and
+    +1.0 / -1.0."""
+    n_exp = close_ns.shape[0]
+    cap = strike_grid_capacity(spot, inc)
+    grid = np.empty((n_exp, cap))
+    count = np.empty(n_exp, np.int64)
+    t_exp = np.empty(n_exp)
+    for e in range(n_exp):
+        t_exp[e] = (close_ns[e] - ts_ns) / _NS_PER_YEAR_F
+        count[e] = strike_grid_nb(spot, t_exp[e], atm_vol, inc, grid[e])
+    total = 0
+    for e in range(n_exp):
+        total += count[e]
+    pos = np.empty(2 * total, np.int64)
+    strike = np.empty(2 * total)
+    cp = np.empty(2 * total)
+    banded = delta_lo > -math.inf or delta_hi < math.inf
+    i = 0
+    for side in (1.0, -1.0):
+        if right != 0 and side != right:
+            continue
+        for e in range(n_exp):
+            ti = t_exp[e]
+            for j in range(count[e]):
+                kk = grid[e, j]
+                if banded:
+                    _, v = _ssvi_row(spot, kk, ti, r, q, theta_tv[e], phi[e], rho)
+                    ad = abs(_bsm_delta(spot, kk, ti, r, q, v, side))
+                    if not (ad >= delta_lo and ad <= delta_hi):
+                        continue
+                pos[i] = e
+                strike[i] = kk
+                cp[i] = side
+                i += 1
+    return pos[:i], strike[:i], cp[:i]
+
+
+# --------------------------------------------------------------------------------------------
+# Strike selection (the rules are documented in :mod:`tradekit.options.selection`)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always", error_model="numpy")
+def _spread_pct(bid, ask, mid):
+    """``(ask - bid) / mid``; ``inf`` where the mid is not positive."""
+    return (ask - bid) / mid if mid > 0.0 else math.inf
+
+
+@njit(cache=True, error_model="numpy")
+def eligible_rows_nb(
+    dte, bid, ask, mid, oi, volume, delta, right, want_right, dte_min, dte_max, min_liquidity,
+    max_spread_pct, delta_lo, delta_hi,
+):  # fmt: skip
+    """Positions of the rows of ``want_right`` (+1 / -1) in the DTE range with a two-sided,
+    liquid enough (``0.4 volume + 0.6 open interest``), tight enough market and ``|delta|``
+    in ``[delta_lo, delta_hi]`` (``-inf, inf``: any delta, NaN included), in chain order."""
+    any_delta = delta_lo == -math.inf and delta_hi == math.inf
+    out = np.empty(dte.shape[0], np.int64)
+    n = 0
+    for i in range(dte.shape[0]):
+        if right[i] != want_right or not (dte_min <= dte[i] <= dte_max):
+            continue
+        if not (bid[i] > 0.0 and ask[i] > 0.0 and oi[i] > 0.0 and volume[i] > 0.0):
+            continue
+        if not (0.4 * volume[i] + 0.6 * oi[i] >= min_liquidity):
+            continue
+        if not (_spread_pct(bid[i], ask[i], mid[i]) <= max_spread_pct):
+            continue
+        ad = abs(delta[i])
+        if (ad >= delta_lo and ad <= delta_hi) or any_delta:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True, error_model="numpy")
+def long_option_scores_nb(
+    delta, theta, bid, ask, mid, oi, volume, rows, delta_min, delta_max, max_theta_ratio,
+    max_spread_pct,
+):  # fmt: skip
+    """Scores of the candidate long options ``rows``: ``0.4 liquidity + 0.3 delta closeness
+    + 0.3 premium`` (each in [0, 1]; :mod:`tradekit.options.selection`)."""
+    n = rows.shape[0]
+    out = np.empty(n)
+    if n == 0:
+        return out
+    top = -math.inf
+    for j in range(n):
+        i = rows[j]
+        top = max(top, 0.4 * volume[i] + 0.6 * oi[i])
+    log_top = math.log1p(top)
+    mid_band = 0.5 * (delta_min + delta_max)
+    half_band = 0.5 * (delta_max - delta_min)
+    for j in range(n):
+        i = rows[j]
+        closeness = 1.0 - abs(abs(delta[i]) - mid_band) / half_band
+        decay = min(max(1.0 - abs(theta[i]) / ask[i] / max_theta_ratio, 0.0), 1.0)
+        spread = _spread_pct(bid[i], ask[i], mid[i])
+        tight = min(max(1.0 - spread / max_spread_pct, 0.0), 1.0)
+        premium = 0.5 * decay + 0.5 * tight
+        liq = math.log1p(0.4 * volume[i] + 0.6 * oi[i]) / log_top if log_top > 0.0 else 0.0
+        out[j] = 0.4 * liq + 0.3 * min(max(closeness, 0.0), 1.0) + 0.3 * premium
+    return out

@@ -34,6 +34,7 @@ import numpy as np
 
 from tradekit._typing import BoolArray, FloatArray, IntArray
 from tradekit.config import OptionClassParams
+from tradekit.options import nb
 from tradekit.options.chain import OptionChain
 from tradekit.options.structures import Structure, long_option, vertical
 
@@ -46,31 +47,20 @@ def _check_direction(direction: int) -> int:
     return int(direction)
 
 
-def _tradeable(chain: OptionChain, params: OptionClassParams) -> BoolArray:
-    """Rows in the DTE range with a two-sided, liquid enough, tight enough market."""
-    return (
-        (chain.dte >= params.dte_min)
-        & (chain.dte <= params.dte_max)
-        & (chain.bid > 0)
-        & (chain.ask > 0)
-        & (chain.open_interest > 0)
-        & (chain.volume > 0)
-        & (chain.liquidity >= params.min_liquidity)
-        & (chain.spread_pct <= params.max_spread_pct)
-    )
+def _rows(
+    chain: OptionChain, right: int, params: OptionClassParams, lo: float, hi: float
+) -> IntArray:
+    return nb.eligible_rows_nb(
+        chain.dte, chain.bid, chain.ask, chain.mid, chain.open_interest, chain.volume,
+        chain.delta, chain.right, right, params.dte_min, params.dte_max, params.min_liquidity,
+        params.max_spread_pct, lo, hi,
+    )  # fmt: skip
 
 
 def eligible_rows(chain: OptionChain, right: int, params: OptionClassParams) -> IntArray:
     """Positions of rows of ``right`` (+1 call / -1 put) passing every filter incl. the delta
-    band (see the module docstring)."""
-    ad = np.abs(chain.delta)
-    m = (
-        _tradeable(chain, params)
-        & (chain.right == right)
-        & (ad >= params.delta_min)
-        & (ad <= params.delta_max)
-    )
-    return np.flatnonzero(m)
+    band (see the module docstring; kernel :func:`tradekit.options.nb.eligible_rows_nb`)."""
+    return _rows(chain, right, params, params.delta_min, params.delta_max)
 
 
 def _liq_score(liq: FloatArray) -> FloatArray:
@@ -79,18 +69,13 @@ def _liq_score(liq: FloatArray) -> FloatArray:
 
 
 def score_long_options(chain: OptionChain, rows: IntArray, params: OptionClassParams) -> FloatArray:
-    """Scores of candidate long options ``rows`` (formula in the module docstring)."""
-    if rows.size == 0:
-        return np.empty(0)
-    mid_band = 0.5 * (params.delta_min + params.delta_max)
-    half_band = 0.5 * (params.delta_max - params.delta_min)
-    delta_score = 1.0 - np.abs(np.abs(chain.delta[rows]) - mid_band) / half_band
-    theta_ratio = np.abs(chain.theta[rows]) / chain.ask[rows]
-    decay = np.clip(1.0 - theta_ratio / params.max_theta_ratio, 0.0, 1.0)
-    tight = np.clip(1.0 - chain.spread_pct[rows] / params.max_spread_pct, 0.0, 1.0)
-    premium = 0.5 * decay + 0.5 * tight
-    liq = _liq_score(chain.liquidity[rows])
-    return 0.4 * liq + 0.3 * np.clip(delta_score, 0.0, 1.0) + 0.3 * premium
+    """Scores of candidate long options ``rows`` (formula in the module docstring; kernel
+    :func:`tradekit.options.nb.long_option_scores_nb`)."""
+    return nb.long_option_scores_nb(
+        chain.delta, chain.theta, chain.bid, chain.ask, chain.mid, chain.open_interest,
+        chain.volume, np.asarray(rows, np.int64), params.delta_min, params.delta_max,
+        params.max_theta_ratio, params.max_spread_pct,
+    )  # fmt: skip
 
 
 def select_long_option(
@@ -132,7 +117,7 @@ def _vertical_pairs(
 ) -> tuple[IntArray, IntArray]:
     """All (near, far) row pairs: same expiry and right, far leg further out of the money,
     width inside ``[width_min, width_max]`` (currency), far leg tradeable."""
-    far = np.flatnonzero(_tradeable(chain, params) & (chain.right == right))
+    far = _rows(chain, right, params, -np.inf, np.inf)
     if near.size == 0 or far.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     dk = (chain.strike[far][None, :] - chain.strike[near][:, None]) * right  # > 0: further OTM

@@ -173,6 +173,19 @@ class SSVISurface:
             out = np.minimum(power, np.minimum(4.0 / (th * a), np.sqrt(4.0 / (th * a))))
         return float(out) if out.ndim == 0 else out
 
+    def terms(self, t: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """``(theta(t), phi(theta(t)))`` of a 1-d array of times (years) in one call: what
+        a chain needs per expiry (kernel :func:`tradekit.options.nb.ssvi_terms_1d_nb` for
+        the parametric term structure; NaN for ``t <= 0``)."""
+        tt = np.ascontiguousarray(t, dtype=np.float64).reshape(-1)
+        if self._atm_vol_fn is not None:
+            th = np.atleast_1d(np.asarray(self.theta(tt), dtype=np.float64))
+            return th, np.atleast_1d(np.asarray(self.phi(th), dtype=np.float64))
+        p = self.params
+        th, ph = np.empty_like(tt), np.empty_like(tt)
+        nb.ssvi_terms_1d_nb(tt, p.v0, p.v_inf, p.kappa, p.eta, p.gamma, p.rho, th, ph)
+        return th, ph
+
     def total_variance(self, k: Any, t: Any) -> Any:
         """Total implied variance ``w(k, t) = vol^2 t`` at log-moneyness ``k`` (vs forward)."""
         kk = np.asarray(k, dtype=np.float64)

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from tradekit.execution.base import QuoteSource
     from tradekit.runtime.kernel import Engine
 
-__all__ = ["GROUPS", "cache_is_cold", "warm_kernels"]
+__all__ = ["GROUPS", "cache_is_cold", "main", "warm_kernels"]
 
 #: The kernel groups in the order they are warmed (what the progress lines name).
 GROUPS: tuple[str, ...] = ("data", "signals", "options and decisions", "execution")
@@ -161,3 +161,17 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
         run_backtest(w.history.iloc[:390], cfg, record="summary")
 
     return [(GROUPS[0], data), (GROUPS[1], signals), (GROUPS[2], decisions), (GROUPS[3], execution)]
+
+
+def main() -> None:
+    """``python -m tradekit.runtime.warmup``: compile (or load) the kernels now, with the
+    progress lines on stderr. ``make install`` runs it, so the first ``tradekit`` command on
+    a fresh machine starts without the compile."""
+    import sys
+
+    took = warm_kernels(progress=lambda line: print(line, file=sys.stderr))
+    print(f"tradekit kernels ready ({took:.1f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
