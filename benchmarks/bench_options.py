@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from tradekit.options.base import ChainReach
 from tradekit.options.chain import generate_chain
 from tradekit.options.pricing import implied_vol, price_greeks
 
@@ -122,6 +123,21 @@ def main() -> list[dict[str, Any]]:
             target=20.0,
             ratio=None,
             note=f"{n_opts} options",
+        )
+    )
+    # what one intraday decision asks for: calls 0-7 DTE with |delta| in the class band
+    reach = ChainReach(0, 7, 1, 0.40, 0.70)
+    n_week = len(generate_chain("SPY", ts_ns, 545.0, 0.13, max_dte=7, rng_seed=1))
+    n_reach = len(generate_chain("SPY", ts_ns, 545.0, 0.13, rng_seed=1, reach=reach))
+    ms = _best_ms(lambda: generate_chain("SPY", ts_ns, 545.0, 0.13, rng_seed=1, reach=reach))
+    rows.append(
+        dict(
+            name="SPY chain, an intraday selection's reach",
+            figure=ms,
+            unit="ms",
+            target=None,
+            ratio=None,
+            note=f"{n_reach} of the {n_week} options <= 7 DTE (calls, |delta| 0.40-0.70)",
         )
     )
     return rows
