@@ -39,12 +39,16 @@ _PAD_YEARS = 2
 #: exchange_calendars cannot go earlier than this for most exchanges.
 _MIN_YEAR = 1990
 _MAX_YEAR = 2100
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NS_PER_DAY = 86_400 * 10**9
 
 DateLike: TypeAlias = str | dt.date | dt.datetime | pd.Timestamp | np.datetime64
 
 
 def _to_date(value: DateLike) -> dt.date:
     """A calendar date from a date-like (tz-aware stamps are taken in their own zone)."""
+    if type(value) is dt.date:  # the common case, without a Timestamp round trip
+        return value
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
@@ -186,7 +190,7 @@ class MarketCalendar:
         """Whether ``date`` (a calendar date) is a trading session (False on holidays/weekends)."""
         d = _to_date(date)
         self._ensure_years(d.year, d.year)
-        key = pd.Timestamp(d).value
+        key = (d.toordinal() - _EPOCH_ORDINAL) * _NS_PER_DAY  # naive midnight, ns
         pos = int(np.searchsorted(self._dates, key))
         return pos < len(self._dates) and int(self._dates[pos]) == key
 

@@ -267,6 +267,33 @@ def generate_chain(
     return OptionChain(underlying=underlying, spot=float(spot), ts_ns=int(ts_ns), r=r, q=q, **rows)
 
 
+@lru_cache(maxsize=1024)
+def _contract_listing(
+    contract: OptionContract, day: dt.date
+) -> (
+    tuple[tuple[IntArray, IntArray, IntArray], tuple[IntArray, FloatArray, FloatArray], int] | None
+):
+    """The expiry and row arrays that price ``contract`` on trading date ``day`` (None when
+    its expiry is not listed then): marks and exit checks ask for the same few contracts on
+    every bar of a day."""
+    ex = expiry_set(contract.underlying, day)
+    exp = np.datetime64(contract.expiry, "D")
+    pos = np.flatnonzero(ex.dates == exp)
+    if pos.size == 0:
+        return None
+    listed = (
+        np.array([exp.astype(np.int64)]),
+        ex.close_ns[pos[:1]],
+        ex.kind[pos[:1]].astype(np.int64),
+    )
+    row = (
+        _ROW0,
+        np.array([float(contract.strike)]),
+        np.array([float(right_code(contract.right))]),
+    )
+    return listed, row, int(np.datetime64(day, "D").astype(np.int64))
+
+
 class SyntheticChainProvider:
     """:class:`ChainProvider` and :class:`~tradekit.execution.base.QuoteSource` backed by
     :func:`generate_chain`.
@@ -393,23 +420,10 @@ class SyntheticChainProvider:
     def _price_contract(
         self, contract: OptionContract, ts_ns: int, spot: float, vol: float
     ) -> dict[str, float] | None:
-        day = _trade_day(ts_ns)
-        ex = expiry_set(contract.underlying, day)
-        exp = np.datetime64(contract.expiry, "D")
-        pos = np.flatnonzero(ex.dates == exp)
-        if pos.size == 0 or ex.close_ns[pos[0]] <= ts_ns:
+        found = _contract_listing(contract, _trade_day(ts_ns))
+        if found is None or found[0][1][0] <= ts_ns:
             return None
-        listed = (
-            np.array([exp.astype(np.int64)]),
-            ex.close_ns[pos[:1]],
-            ex.kind[pos[:1]].astype(np.int64),
-        )
-        row = (
-            _ROW0,
-            np.array([float(contract.strike)]),
-            np.array([float(right_code(contract.right))]),
-        )
-        day_num = int(np.datetime64(day, "D").astype(np.int64))
+        listed, row, day_num = found
         surf = _vix_surface(vol)
         rows = _price_rows(
             contract.underlying, ts_ns, spot, surf, self.r, self.q, self.seed,
