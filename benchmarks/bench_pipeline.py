@@ -5,7 +5,9 @@ JIT or cache state leaks between runs. ``fast`` is the default ``run_backtest`` 
 precomputed signals and setups, quiet bars fast-forwarded), timed with every record kept
 (``record="all"``) and metrics only (``record="summary"``, what sweeps run); ``per-bar`` is
 ``run_backtest(..., fast=False)``, the previous implementation (streaming pipeline per bar, as
-the live runner does), timed in the same run for the side-by-side ratio. The live row times ``Engine.on_bar`` of the options path bar by bar (the
+the live runner does), timed in the same run for the side-by-side ratio. The floor rows time
+the numba kernels alone for the same work (:func:`kernel_floor`), the bound to compare with.
+The live row times ``Engine.on_bar`` of the options path bar by bar (the
 work ``LiveRunner`` does per bar) and reports its percentiles.
 
 Run ``python benchmarks/bench_pipeline.py`` (or ``make bench``). Environment knobs, for a
@@ -67,6 +69,73 @@ def child(kind: str, n: int, fast: bool, record: str = "all") -> dict[str, Any]:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"seconds": wall, "cpu": cpu, "bars": len(bars), "rss_mb": rss,
             "quiet_bars": res.quiet_bars, **res.summary}  # fmt: skip
+
+
+def kernel_floor(kind: str, n: int) -> dict[str, Any]:
+    """The numba kernels alone for the same work (a lower bound, not a run): the batch
+    detectors, higher timeframes and confluence over the bars, and, on the options path, for
+    every setup the chain rows its selection can reach, priced, filtered and scored (the
+    kernels of ``generate_chain`` and ``select_long_option``; inputs prepared untimed)."""
+    from tradekit.config import TimeframeClass
+    from tradekit.data.feeds import ReplayFeed
+    from tradekit.options import chain as ch
+    from tradekit.options import nb as onb
+    from tradekit.options.calendar import expiry_set
+    from tradekit.signals import nb_confluence as nbc
+    from tradekit.signals.pipeline import setup_arrays
+
+    warm, cfg, market, _ = _inputs(kind, 2_000)
+    setup_arrays(ReplayFeed(warm, symbol="SPY").arrays("SPY"), cfg, symbol="SPY", timeframe="1min")
+    bars, cfg, market, _ = _inputs(kind, n)
+    arrays = ReplayFeed(bars, symbol="SPY").arrays("SPY")
+    t0 = time.perf_counter()
+    res = setup_arrays(arrays, cfg, symbol="SPY", timeframe="1min")
+    detect = time.perf_counter() - t0
+    out: dict[str, Any] = {"bars": n, "setups": int(res.fired.size), "detect_s": detect}
+    if kind != "options":
+        out["seconds"] = detect
+        return out
+    p = cfg.options.classes[TimeframeClass.INTRADAY]
+    inc, kind_oi = ch._strike_increment("SPY", 500.0), ch._KIND_OI
+    lst = ch._listing("SPY", 3)
+
+    def one(t: int) -> float:
+        """Seconds the kernels of one setup's chain and selection take."""
+        ts = int(arrays[0][t])
+        spot, vol = market.price("SPY", ts), market.chain_provider._inputs("SPY", ts)
+        if spot is None or vol is None:
+            return 0.0
+        right = int(res.scores[t, nbc.OUT_FIRE])
+        day = ch._trade_day(ts)
+        ex = expiry_set("SPY", day)
+        day_num = int(np.datetime64(day, "D").astype(np.int64))
+        days = ex.dates.astype(np.int64)
+        keep = (ex.close_ns > ts) & (days - day_num >= p.dte_min) & (days - day_num <= p.dte_max)
+        close, kinds = ex.close_ns[keep], ex.kind[keep].astype(np.int64)
+        surf = ch._vix_surface(vol[1])
+        th, ph = surf.terms((close - ts) / ch._NS_PER_YEAR)
+        rho, r, q, mod = surf.params.rho, 0.04, 0.013, round(500 * inc)
+        c0 = time.perf_counter()
+        pos, strike, cp = onb.chain_rows_nb(ts, spot, vol[1], inc, close, r, q, th, ph, rho,
+                                            right, p.delta_min, p.delta_max)  # fmt: skip
+        f, dte = onb.price_rows_nb(ts, spot, r, q, strike, cp, pos, days[keep], close, kinds,
+                                   th, ph, rho, day_num, lst.small_tick, lst.large_tick,
+                                   lst.spread_pct, lst.base_oi, kind_oi, mod, lst.seed_oi,
+                                   lst.seed_vol)  # fmt: skip
+        rows = onb.eligible_rows_nb(dte, f[1], f[2], f[3], f[11], f[10], f[6], cp, right,
+                                    p.dte_min, p.dte_max, p.min_liquidity, p.max_spread_pct,
+                                    p.delta_min, p.delta_max)  # fmt: skip
+        onb.long_option_scores_nb(f[6], f[8], f[1], f[2], f[3], f[11], f[10], rows, p.delta_min,
+                                  p.delta_max, p.max_theta_ratio, p.max_spread_pct)  # fmt: skip
+        return time.perf_counter() - c0
+
+    fired = res.fired.tolist()
+    for t in fired[:3]:  # dispatch warm-up, untimed
+        one(t)
+    spent = sum(one(t) for t in fired)
+    out["chain_s"] = spent
+    out["seconds"] = detect + spent
+    return out
 
 
 def live_latency(n_bars: int = 3_900) -> dict[str, float]:
@@ -155,6 +224,24 @@ def main() -> list[dict[str, Any]]:
                     "note": note + f"; rss target {TARGET_RSS_MB:.0f} MB at 1M",
                 }
             )
+        for n in sizes:
+            floor = _spawn(kind, str(n), "1", "floor")
+            label = f"{kind} {n:,} bars: the numba kernels alone (floor, s)"
+            if "error" in floor:
+                rows.append({"name": label, "note": f"failed: {floor['error']}"})
+                continue
+            what = f"detectors+MTF+confluence {floor['detect_s']:.2f} s"
+            if "chain_s" in floor:
+                per = floor["chain_s"] / max(floor["setups"], 1) * 1e6
+                what += f", reach chains+selection {floor['chain_s']:.2f} s ({per:.0f} us/setup)"
+            rows.append(
+                {
+                    "name": label,
+                    "figure": round(floor["seconds"], 3),
+                    "target": round(TARGET_S[kind] * n / 1_000_000, 3),
+                    "note": f"{what}; {floor['setups']:,} setups; no gates, sizing, orders, ledger",
+                }
+            )
     live = _spawn("live", "0", "1")
     if "error" in live:
         rows.append({"name": "live options Engine.on_bar", "note": f"failed: {live['error']}"})
@@ -176,7 +263,12 @@ def main() -> list[dict[str, Any]]:
 def _child_main(argv: list[str]) -> None:
     kind, n, fast = argv[0], int(argv[1]), argv[2] == "1"
     record = argv[3] if len(argv) > 3 else "all"
-    result: dict[str, Any] = live_latency() if kind == "live" else child(kind, n, fast, record)
+    if kind == "live":
+        result: dict[str, Any] = live_latency()
+    elif record == "floor":
+        result = kernel_floor(kind, n)
+    else:
+        result = child(kind, n, fast, record)
     print(json.dumps(result, default=float))
 
 
