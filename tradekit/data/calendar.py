@@ -164,6 +164,21 @@ class MarketCalendar:
             index=index,
         )
 
+    def session_arrays(self, start: DateLike, end: DateLike) -> tuple[IntArray, IntArray, IntArray]:
+        """``(dates, open_ns, close_ns)`` of the sessions whose date lies in ``[start, end]``:
+        the columns of :meth:`sessions` as read-only int64 arrays (dates as naive-midnight
+        ns), without building a frame (for callers that ask once per day)."""
+        d0, d1 = _to_date(start), _to_date(end)
+        if d1 < d0:
+            raise DataError(f"sessions: end {d1} is before start {d0}", rule="range")
+        self._ensure_years(d0.year, d1.year)
+        lo = np.searchsorted(self._dates, (d0.toordinal() - _EPOCH_ORDINAL) * _NS_PER_DAY)
+        hi = np.searchsorted(self._dates, (d1.toordinal() - _EPOCH_ORDINAL) * _NS_PER_DAY, "right")
+        out = (self._dates[lo:hi], self._opens[lo:hi], self._closes[lo:hi])
+        for a in out:
+            a.flags.writeable = False
+        return out
+
     def sessions_from(self, start: DateLike, count: int) -> pd.DataFrame:
         """The first ``count`` sessions on or after ``start`` (same layout as :meth:`sessions`)."""
         if count < 0:

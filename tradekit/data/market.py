@@ -159,6 +159,8 @@ class MarketDataService:
         # (provider, takes max_dte=, takes reach=): checked once per provider
         self._narrowing: tuple[Any, bool, bool] = (None, False, False)
         self._cache_size = cache_size
+        #: (symbol, statistic) -> ((observation, window, min periods), value): the last one
+        self._vol_memo: dict[tuple[str, Any], tuple[tuple[int, int, int], float | None]] = {}
 
     @classmethod
     def with_synthetic_chains(
@@ -253,9 +255,16 @@ class MarketDataService:
         pos = lv.position(_ns(ts))
         if pos < 0:
             return None
+        # every setup of a day asks for the same observation's statistic: remember the last
+        key = (pos, self.ivr_window, self.ivr_min_periods)
+        memo = self._vol_memo.get((symbol, fn))
+        if memo is not None and memo[0] == key:
+            return memo[1]
         hist = lv.history_to(pos)
         out = fn(hist, self.ivr_window, min_periods=self.ivr_min_periods)
-        return None if np.isnan(out) else out
+        result = None if np.isnan(out) else out
+        self._vol_memo[(symbol, fn)] = (key, result)
+        return result
 
     # ------------------------------------------------------------------ options
     def option_chain(

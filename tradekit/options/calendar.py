@@ -112,8 +112,8 @@ def expiry_set(underlying: str, asof: dt.date) -> ExpirySet:
 @lru_cache(maxsize=256)
 def _expiry_set(index_like: bool, asof: dt.date) -> ExpirySet:
     horizon = dt.date(asof.year + 3, 1, 31)
-    sess = _sessions(asof, horizon)
-    session_days = sess.index.values.astype("datetime64[D]").astype(np.int64)
+    dates_ns, _, closes = get_calendar("XNYS").session_arrays(asof, horizon)
+    session_days = dates_ns // _NS_PER_DAY
     first = _day_number(asof)
     found: dict[int, int] = {}  # day number -> kind
 
@@ -149,7 +149,7 @@ def _expiry_set(index_like: bool, asof: dt.date) -> ExpirySet:
         add(third_friday(asof.year + dy, 1), ExpiryKind.MONTHLY)
     days = np.array(sorted(found), dtype=np.int64)
     # every listed day is a session (moved ones by construction, dailies are sessions)
-    close_ns = sess["close_ns"].to_numpy(dtype=np.int64)[np.searchsorted(session_days, days)]
+    close_ns = closes[np.searchsorted(session_days, days)]
     kind = np.array([found[d] for d in days.tolist()], dtype=np.int8)
     return ExpirySet(days.astype("datetime64[D]"), close_ns, kind)
 
@@ -160,3 +160,4 @@ def _day_number(day: dt.date) -> int:
 
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NS_PER_DAY = 86_400 * 10**9
