@@ -181,7 +181,7 @@ class OptionChain:
             m &= self.bid >= min_bid
         if max_ask is not None:
             m &= self.ask <= max_ask
-        return self.take(m)
+        return self if m.all() else self.take(m)  # a chain is immutable: no copy needed
 
     # ---------------------------------------------------------------- contracts and quotes
     def contract(self, i: int) -> OptionContract:
