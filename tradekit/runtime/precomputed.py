@@ -10,8 +10,9 @@ close of this bar?" — by reading the batch result at the bar's position, so
 Why this is not look-ahead: every batch kernel is causal (the value at bar ``t`` uses bars
 ``<= t`` only; HTF events are placed at the base bar at whose close their HTF bar became
 known), which is exactly what the streaming pipeline computes; the integration tests compare
-the two record by record and truncate the future to prove it. :class:`Signal` records are
-built lazily, when their bar is processed, so nothing is materialised ahead of its time.
+the two record by record and truncate the future to prove it. :class:`Signal` and
+:class:`Setup` records are built lazily, when their bar is processed, so nothing is
+materialised ahead of its time (and a long replay holds arrays, not a million records).
 
 Examples
 --------
@@ -38,7 +39,7 @@ from tradekit.config import AlgorithmConfig
 from tradekit.core.events import Bar, Setup, Signal
 from tradekit.errors import DataError
 from tradekit.signals.confluence import ConfluenceParams
-from tradekit.signals.pipeline import PipelineOutput, _batch_setups, setup_arrays
+from tradekit.signals.pipeline import PipelineOutput, iter_batch_setups, setup_arrays
 from tradekit.signals.records import COL_INDEX, LEVEL_COLUMNS, buffer_to_signals, signal_id
 
 __all__ = ["PrecomputedPipeline"]
@@ -47,20 +48,43 @@ BarArrays = tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, Floa
 
 
 class _HtfRows:
-    """The HTF events of one higher timeframe, grouped by the base bar that reveals them."""
+    """The HTF events of one higher timeframe, grouped by the base bar that reveals them.
 
-    def __init__(self, rule: str, events: pd.DataFrame, n_base: int) -> None:
+    Kept as columns (codes, ints, one float64 matrix of the level columns), not as one dict
+    per row: a million 1-minute bars have about 220k HTF events (15min and 1h), and as dicts
+    of 25 boxed values they took about 860 bytes each (190 MB), as these columns about 180.
+    With ``rows=False`` only the counts per base bar are kept (a replay that never builds the
+    signal records).
+    """
+
+    def __init__(self, rule: str, events: pd.DataFrame, n_base: int, *, rows: bool = True) -> None:
         self.rule = rule
+        self._rows = rows and not events.empty
         if events.empty:
-            self._rows: list[dict[str, Any]] = []
             self._bounds = np.zeros(n_base + 1, dtype=np.int64)
             return
         base_idx = events["index"].to_numpy(np.int64)
         order = np.argsort(base_idx, kind="stable")
-        frame = events.iloc[order]
-        frame = frame.assign(_htf_ts_ns=pd.DatetimeIndex(frame["htf_ts"]).as_unit("ns").asi8)
-        self._rows = frame.to_dict("records")
         self._bounds = np.searchsorted(base_idx[order], np.arange(n_base + 1)).astype(np.int64)
+        if not self._rows:
+            return
+        frame = events.iloc[order]
+        kinds = pd.Categorical(frame["kind"].astype(str))
+        self._kind_names: list[str] = [str(k) for k in kinds.categories]
+        self._kind = kinds.codes.astype(np.int64)
+        tags = frame["tag"].to_numpy(object)
+        tag_cat = pd.Categorical([t if isinstance(t, str) else None for t in tags])
+        self._tag_names: list[str] = [str(t) for t in tag_cat.categories]
+        self._tag = tag_cat.codes.astype(np.int64)  # -1: no tag
+        self._ints = np.column_stack([frame[c].to_numpy(np.int64) for c in
+                                      ("direction", "anchor_index", "htf_index")])  # fmt: skip
+        self._htf_ts = pd.DatetimeIndex(frame["htf_ts"]).as_unit("ns").asi8.astype(np.int64)
+        self._trade = np.column_stack(
+            [frame[c].to_numpy(np.float64) for c in ("entry", "stop", "target")]
+        )
+        self._levels = np.column_stack(
+            [frame[name].to_numpy(np.float64) for name, _ in LEVEL_COLUMNS]
+        )
 
     def counts(self) -> IntArray:
         """How many HTF signals each base bar reveals."""
@@ -72,20 +96,25 @@ class _HtfRows:
 
     def at(self, t: int, ts_ns: int, symbol: str) -> list[Signal]:
         lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
-        return [self._signal(row, t, ts_ns, symbol) for row in self._rows[lo:hi]]
+        if hi <= lo:
+            return []
+        if not self._rows:
+            raise RuntimeError("the HTF signal records were not kept (signals=False)")
+        return [self._signal(r, t, ts_ns, symbol) for r in range(lo, hi)]
 
-    def _signal(self, row: dict[str, Any], t: int, ts_ns: int, symbol: str) -> Signal:
-        kind, direction = str(row["kind"]), int(row["direction"])
-        anchor = int(row["anchor_index"])
-        tag = row["tag"] if isinstance(row.get("tag"), str) else None
-        htf_ts = int(row["_htf_ts_ns"])
+    def _signal(self, r: int, t: int, ts_ns: int, symbol: str) -> Signal:
+        kind = self._kind_names[int(self._kind[r])]
+        direction, anchor, htf_index = (int(x) for x in self._ints[r])
+        code = int(self._tag[r])
+        tag = self._tag_names[code] if code >= 0 else None
+        htf_ts = int(self._htf_ts[r])
+        entry, stop, target = self._trade[r].tolist()
         levels = {}
-        for name, _ in LEVEL_COLUMNS:
-            v = row.get(name)
-            if v is not None and v == v:
-                levels[name] = float(v)
+        for (name, _), v in zip(LEVEL_COLUMNS, self._levels[r].tolist(), strict=True):
+            if v == v:
+                levels[name] = v
         # what the streaming HtfTracker stamps on an HTF signal (see mtf._on_base_timeline)
-        levels["htf_index"] = float(row["htf_index"])
+        levels["htf_index"] = float(htf_index)
         levels["htf_ts_s"] = htf_ts / 1e9
         return Signal(
             id=signal_id(symbol, self.rule, kind, htf_ts, direction, anchor, tag),
@@ -96,9 +125,9 @@ class _HtfRows:
             index=t,
             anchor_index=anchor,
             direction=direction,
-            entry=float(row["entry"]),
-            stop=float(row["stop"]),
-            target=float(row["target"]),
+            entry=entry,
+            stop=stop,
+            target=target,
             tag=tag,
             levels=levels,
         )
@@ -125,6 +154,8 @@ class PrecomputedPipeline:
         Build the :class:`~tradekit.core.events.Signal` records of each bar (default). False
         returns every bar's setups with an empty signal list and only counts the signals
         (:attr:`n_signals`): for metrics-only runs of a strategy that does not read them.
+        The event rows are then not kept at all (only the signal counts per bar), which is
+        most of the memory of a long replay.
 
     Raises
     ------
@@ -151,22 +182,28 @@ class PrecomputedPipeline:
         n = int(self._ts.shape[0])
         res = setup_arrays(arrays, config, symbol=symbol, timeframe=timeframe, calendar=calendar)
         params = ConfluenceParams.from_config(config)
-        self._setups: dict[int, Setup] = {
-            s.index: s for s in _batch_setups(res, arrays, params, symbol, timeframe)
-        }
-        idx = res.events[:, COL_INDEX].astype(np.int64)
-        order = np.argsort(idx, kind="stable")
-        self._events = np.ascontiguousarray(res.events[order])
-        self._bounds = np.searchsorted(idx[order], np.arange(n + 1)).astype(np.int64)
-        self._htf = [_HtfRows(s.rule, s.events, n) for s in res.htf]
+        # the setup records are built at their bar (what they need is copied out of ``res``)
+        self._pending = iter_batch_setups(res, arrays, params, symbol, timeframe)
+        mask = np.zeros(n, dtype=np.bool_)
+        mask[res.fired] = True
+        mask.flags.writeable = False
+        self._setup_mask = mask
+        events = res.events  # sorted by (index, kind code): detect_arrays' contract
+        idx = events[:, COL_INDEX].astype(np.int64)
+        if idx.size > 1 and np.any(idx[1:] < idx[:-1]):
+            order = np.argsort(idx, kind="stable")
+            events, idx = events[order], idx[order]
+        self._bounds = np.searchsorted(idx, np.arange(n + 1)).astype(np.int64)
+        del idx
+        #: the base event rows, kept only when the signal records are built (21 float64
+        #: columns: about 220 MB for the 1.4M events of a million 1-minute bars)
+        self._events = np.ascontiguousarray(events) if signals else None
+        self._htf = [_HtfRows(s.rule, s.events, n, rows=signals) for s in res.htf]
+        del res, events
         #: signals revealed per bar (base and higher timeframes)
         self._signal_counts = np.diff(self._bounds)
         for h in self._htf:
             self._signal_counts = self._signal_counts + h.counts()
-        mask = np.zeros(n, dtype=np.bool_)
-        mask[np.fromiter(self._setups, dtype=np.int64, count=len(self._setups))] = True
-        mask.flags.writeable = False
-        self._setup_mask = mask
         self._t = 0
 
     @property
@@ -181,7 +218,7 @@ class PrecomputedPipeline:
 
     def has_setup(self, t: int) -> bool:
         """Whether bar ``t`` of the series fires a setup."""
-        return t in self._setups
+        return 0 <= t < self._setup_mask.shape[0] and bool(self._setup_mask[t])
 
     def setup_mask(self) -> np.ndarray:
         """Per bar of the series: whether it fires a setup (bool array, read-only)."""
@@ -192,14 +229,21 @@ class PrecomputedPipeline:
         return start + np.flatnonzero(self._signal_counts[start:stop])
 
     def signals_at(self, t: int) -> list[Signal]:
-        """The signal records bar ``t`` reveals (built whatever ``signals=`` says)."""
+        """The signal records bar ``t`` reveals.
+
+        Raises
+        ------
+        RuntimeError
+            Built with ``signals=False`` (the event rows were not kept) and bar ``t`` reveals
+            signals.
+        """
         ts = int(self._ts[t])
         lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
-        signals = (
-            buffer_to_signals(self._events[lo:hi], ts, self.symbol, self.timeframe)
-            if hi > lo
-            else []
-        )
+        signals: list[Signal] = []
+        if hi > lo:
+            if self._events is None:
+                raise RuntimeError("built with signals=False: the signal records were not kept")
+            signals = buffer_to_signals(self._events[lo:hi], ts, self.symbol, self.timeframe)
         for h in self._htf:
             signals.extend(h.at(t, ts, self.symbol))
         return signals
@@ -228,11 +272,15 @@ class PrecomputedPipeline:
                 rule="precomputed_series",
             )
         self._t = t + 1
-        lo, hi = int(self._bounds[t]), int(self._bounds[t + 1])
-        setup = self._setups.get(t)
-        setups = [setup] if setup is not None else []
+        setups: list[Setup] = []
+        if self._setup_mask[t]:  # the next fired bar: update goes bar by bar, skip_to spares
+            fired, setup = next(self._pending)  # the fired bars
+            if fired != t:
+                raise RuntimeError(f"setup of bar {fired} read at bar {t}")
+            if setup is not None:
+                setups.append(setup)
         if not self._build_signals:
-            self.n_signals += hi - lo + sum(h.count(t) for h in self._htf)
+            self.n_signals += int(self._signal_counts[t])
             return PipelineOutput([], setups)
         signals = self.signals_at(t) if self._signal_counts[t] else []
         self.n_signals += len(signals)

@@ -18,7 +18,7 @@ base detectors, then confluence with the HTF biases as of ``t``'s close.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
@@ -73,6 +73,7 @@ __all__ = [
     "SetupPipeline",
     "detect_setups",
     "iter_bars",
+    "iter_batch_setups",
     "setup_arrays",
     "setups_from_frame",
 ]
@@ -355,32 +356,90 @@ def _batch_setups(
     timeframe: str,
 ) -> list[Setup]:
     """Setup records of the fired bars; signal ids only for the events in their windows."""
-    ts, close = arrays[0], arrays[4]
+    pending = iter_batch_setups(res, arrays, params, symbol, timeframe)
+    return [setup for _, setup in pending if setup is not None]
+
+
+def iter_batch_setups(
+    res: SetupArrays,
+    arrays: tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    params: ConfluenceParams,
+    symbol: str,
+    timeframe: str,
+) -> Iterator[tuple[int, Setup | None]]:
+    """``(bar, setup)`` of every fired bar of ``res`` in bar order, each record built when it
+    is asked for (None where :func:`~tradekit.signals.confluence.build_setup` declines).
+
+    What the records need is copied out of ``res`` before this returns, and only that: the
+    counted events (bar, direction, kind, tag, anchor; about 19 bytes each instead of the 168
+    of an event row) and the confluence rows of the fired bars. So a replay can drop ``res``
+    and build each setup at its bar; a million 1-minute bars fire about 100k setups, which as
+    records (signal id strings included) take about 70 MB.
+    """
     ev = res.events
-    ev_idx = ev[:, COL_INDEX].astype(np.int64)
-    ev_dir = ev[:, COL_DIR].astype(np.int64)
     ev_type = type_of_kind_codes(ev[:, COL_KIND].astype(np.int64))
-    counted = (ev_type >= 0) & (params.weights[np.clip(ev_type, 0, None)] > 0)
-    ids: dict[int, tuple[int, str, int, str]] = {}  # event row -> (index, kind, dir, id)
-    out: list[Setup] = []
-    fired = res.fired
-    lo_all = np.searchsorted(ev_idx, fired - params.window + 1).tolist()  # window bounds of
-    hi_all = np.searchsorted(ev_idx, fired + 1).tolist()  # every fired bar, in one call each
+    counted = np.flatnonzero((ev_type >= 0) & (params.weights[np.clip(ev_type, 0, None)] > 0))
+    del ev_type
+    cols = _CountedEvents(
+        bar=ev[counted, COL_INDEX].astype(np.int64),
+        direction=ev[counted, COL_DIR].astype(np.int8),
+        kind=ev[counted, COL_KIND].astype(np.int8),
+        tag=ev[counted, COL_TAG].astype(np.int8),
+        anchor=ev[counted, COL_ANCHOR].astype(np.int64),
+    )
+    fired = np.array(res.fired, dtype=np.int64)
+    verdicts = np.ascontiguousarray(res.scores[fired])
+    return _setup_records(cols, fired, verdicts, arrays[0], arrays[4], params, symbol, timeframe)
+
+
+class _CountedEvents(NamedTuple):
+    """The base events that count for confluence, in event order (sorted by ``bar``, the
+    emission bar)."""
+
+    bar: IntArray
+    direction: np.ndarray
+    kind: np.ndarray
+    tag: np.ndarray
+    anchor: IntArray
+
+
+def _setup_records(
+    ev: _CountedEvents,
+    fired: IntArray,
+    verdicts: FloatArray,
+    ts: IntArray,
+    close: FloatArray,
+    params: ConfluenceParams,
+    symbol: str,
+    timeframe: str,
+) -> Iterator[tuple[int, Setup | None]]:
+    # counted-event row -> (index, kind, dir, id), for the rows of the recent windows only:
+    # the windows of the fired bars move forward, so a row before the current window is never
+    # asked again and is dropped (kept, it would hold an entry for most events of a replay)
+    ids: OrderedDict[int, tuple[int, str, int, str]] = OrderedDict()
+    lo_all = np.searchsorted(ev.bar, fired - params.window + 1).tolist()  # window bounds of
+    hi_all = np.searchsorted(ev.bar, fired + 1).tolist()  # every fired bar, in one call each
     for j, t in enumerate(fired.tolist()):
-        fire = int(res.scores[t, nbc.OUT_FIRE])
-        rows = np.arange(lo_all[j], hi_all[j])
-        rows = rows[counted[rows] & (ev_dir[rows] == fire)]
-        for r in rows.tolist():
+        row = verdicts[j]
+        fire = int(row[nbc.OUT_FIRE])
+        lo = lo_all[j]
+        # drop from the oldest entry on; rows enter about in row order, so a stale row that
+        # entered after a live one waits for it (at most about one more window)
+        while ids and next(iter(ids)) < lo:
+            ids.popitem(last=False)
+        rows = np.arange(lo, hi_all[j])
+        rows = rows[ev.direction[rows] == fire].tolist()
+        for r in rows:
             if r not in ids:
-                kind = KIND_NAMES[int(ev[r, COL_KIND])]
-                e_t = int(ev_idx[r])
-                tag = TAG_NAMES[int(ev[r, COL_TAG])]
-                anchor = int(ev[r, COL_ANCHOR])
+                kind = KIND_NAMES[int(ev.kind[r])]
+                e_t = int(ev.bar[r])
+                tag = TAG_NAMES[int(ev.tag[r])]
+                anchor = int(ev.anchor[r])
                 sid = signal_id(symbol, timeframe, kind, int(ts[e_t]), fire, anchor, tag)
                 ids[r] = (e_t, kind, fire, sid)
-        recent = [ids[r] for r in rows.tolist()]
+        recent = [ids[r] for r in rows]
         setup = build_setup(
-            res.scores[t],
+            row,
             symbol=symbol,
             timeframe=timeframe,
             index=t,
@@ -389,9 +448,7 @@ def _batch_setups(
             signal_ids=contributing_ids(recent, t, fire, params),
             params=params,
         )
-        if setup is not None:
-            out.append(setup)
-    return out
+        yield t, setup
 
 
 def _setups_frame(setups: list[Setup]) -> pd.DataFrame:

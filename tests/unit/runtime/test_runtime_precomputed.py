@@ -52,3 +52,21 @@ def test_a_bar_out_of_the_series_is_a_data_error() -> None:
         pre.update(bar)
     with pytest.raises(DataError):
         pre.update(seq[-1])
+
+
+def test_without_signal_records_only_counts_are_kept() -> None:
+    """``signals=False`` (metrics-only replays): the same setups bar by bar and the same
+    signal count, but no event rows or HTF rows are kept to build records from."""
+    bars = synthetic_intraday("SPY", start="2024-03-04", days=6, seed=4)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    feed = ReplayFeed(bars, symbol="SPY")
+    full = PrecomputedPipeline(cfg, "SPY", "1min", feed.arrays("SPY"))
+    lean = PrecomputedPipeline(cfg, "SPY", "1min", feed.arrays("SPY"), signals=False)
+    assert lean._events is None and not any(h._rows for h in lean._htf)
+    for b in iter_bars(bars, "SPY", "1min"):
+        a, c = full.update(b), lean.update(b)
+        assert c.signals == [] and c.setups == a.setups
+    assert lean.n_signals == full.n_signals > 100
+    t = int(lean.signal_bars(0, len(bars))[0])
+    with pytest.raises(RuntimeError, match="signals=False"):
+        lean.signals_at(t)

@@ -217,3 +217,29 @@ def test_empty_bars_refused() -> None:
     empty = datasets.synthetic_intraday("SPY", start="2024-03-01", days=1).iloc[:0]
     with pytest.raises(DataError):
         detect_setups(empty, symbol="SYM", timeframe="1min")
+
+
+def test_batch_setups_built_one_at_a_time_do_not_hold_the_event_rows() -> None:
+    """``iter_batch_setups`` copies out what the setup records need, so the batch result (its
+    event rows: 168 bytes per event) can go before the first record is built, and the records
+    it then builds bar by bar are those of ``detect_setups``."""
+    import gc
+    import weakref
+
+    from tradekit.signals.confluence import ConfluenceParams
+    from tradekit.signals.pipeline import iter_batch_setups, setup_arrays
+
+    bars = datasets.synthetic_intraday("SPY", start="2024-03-04", days=8, seed=5)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    arrays = bars_to_arrays(bars)
+    res = setup_arrays(arrays, cfg, symbol="SPY", timeframe="1min")
+    fired = res.fired.tolist()
+    events = weakref.ref(res.events.base if res.events.base is not None else res.events)
+    pending = iter_batch_setups(res, arrays, ConfluenceParams.from_config(cfg), "SPY", "1min")
+    del res
+    gc.collect()
+    assert events() is None  # nothing pins the detector's event buffer
+    built = list(pending)
+    assert [t for t, _ in built] == fired and len(fired) > 10
+    _, frame = detect_setups(bars, cfg, symbol="SPY", timeframe="1min")
+    assert [s for _, s in built] == setups_from_frame(frame)
