@@ -129,9 +129,9 @@ class OptionPricer:
         """Mark every open option position on ``underlying`` at its quote mid."""
         if self.quotes is None:
             return
-        for sym, pos in ledger.positions.items():
+        for pos in ledger.open_positions():  # not every contract ever held: those grow
             c = pos.contract
             if c is not None and pos.qty and c.underlying == underlying:
                 q = self.quotes.quote(c, ts_ns)
                 if q is not None and _valid(q):
-                    ledger.mark(sym, q.mid, ts_ns)
+                    ledger.mark(pos.symbol, q.mid, ts_ns)

@@ -168,6 +168,7 @@ class Ledger:
         self._short_margin = short_stock_margin
         self._naked_pct = naked_call_pct
         self._positions: dict[str, Position] = {}
+        self._reindex()
         self._seen: set[str] = set()
         self._closed: list[ClosedTrade] = []
         self._last_px: dict[str, float] = {}
@@ -187,6 +188,45 @@ class Ledger:
     def from_config(cls, cfg: ExecutionConfig, **kwargs: object) -> Ledger:
         """A ledger starting with ``cfg.initial_cash``; keywords go to the constructor."""
         return cls(cfg.initial_cash, **kwargs)  # type: ignore[arg-type]
+
+    # -- position indexes ---------------------------------------------------------------------
+    # ``_positions`` keeps every position ever held (a flat one keeps its realised P&L), which
+    # in an options replay is one per contract traded: it grows with the run. The reads made
+    # on every bar (equity, summary, margin, option marks) walk these indexes instead, in the
+    # same order and with the same sums, so their cost is that of the open positions:
+    #
+    # * ``_live``: the positions holding a quantity, in ``_positions`` order;
+    # * ``_order`` / ``_slot``: ``_positions`` as a list, and each symbol's place in it;
+    # * ``_realized_sums[k]``: the realised P&L of the first ``k`` positions, added up in order
+    #   (the very sum a pass over all of them makes); cut back when a position realises P&L.
+    #
+    # ``_indexed`` is the dict they describe: a checkpoint restore replaces ``_positions``
+    # (``vars(ledger).update``), and the indexes are then rebuilt on first use.
+    def _reindex(self) -> None:
+        """Rebuild the position indexes from ``_positions``."""
+        self._live: dict[str, Position] = {s: p for s, p in self._positions.items() if p.qty}
+        self._order: list[Position] = list(self._positions.values())
+        self._slot: dict[str, int] = {s: k for k, s in enumerate(self._positions)}
+        self._realized_sums: list[float] = [0.0]
+        self._indexed: dict[str, Position] = self._positions
+
+    def _live_positions(self) -> dict[str, Position]:
+        """``_live``, rebuilt first when ``_positions`` was replaced."""
+        if self._indexed is not self._positions:
+            self._reindex()
+        return self._live
+
+    def _relist(self, symbol: str, pos: Position) -> None:
+        """Keep ``_live`` right after ``pos`` (``_positions[symbol]``) was booked."""
+        live = self._live
+        if not pos.qty:
+            live.pop(symbol, None)
+        elif symbol not in live:
+            slot = self._slot
+            if live and slot[next(reversed(live))] > slot[symbol]:  # reopened an older one
+                self._live = {s: p for s, p in self._positions.items() if p.qty}
+            else:
+                live[symbol] = pos
 
     # -- events -------------------------------------------------------------------------------
     def _roll(self, ts_ns: int) -> None:
@@ -215,6 +255,8 @@ class Ledger:
             underlying = contract.underlying if contract is not None else fill.symbol
             pos = Position(fill.symbol, underlying, float(fill.multiplier), contract)
             self._positions[fill.symbol] = pos
+            self._slot[fill.symbol] = len(self._order)
+            self._order.append(pos)
         elif contract is not None and pos.contract is None:
             pos.contract, pos.underlying = contract, contract.underlying
         return pos
@@ -243,6 +285,7 @@ class Ledger:
         ts = fill.ts_ns
         self._roll(ts)  # also drops the cached summary
         self._seen.add(fid)
+        self._live_positions()  # the indexes are current before anything is booked
         pos = self._positions.get(fill.symbol)
         if pos is None or contract is not None or (pos.contract is None and fill.multiplier != 1.0):
             pos = self._position_for(fill, contract)
@@ -263,6 +306,7 @@ class Ledger:
             self._close(pos, fill, close_qty, close_comm, tag)
             if qty - close_qty > _EPS:  # flip: the rest opens the other side
                 self._open(pos, fill, qty - close_qty, comm - close_comm, setup_id, strategy)
+        self._relist(fill.symbol, pos)
         if pos.mark != pos.mark or ts >= pos.mark_ts_ns:
             pos.mark, pos.mark_ts_ns = px, ts
             if pos.trade is not None:
@@ -305,6 +349,7 @@ class Ledger:
         alloc = pos.open_commission * qty / held
         net = (fill.price - pos.avg_price) * qty * sign * pos.multiplier - alloc - commission
         pos.realized_pnl += net
+        del self._realized_sums[self._slot[fill.symbol] + 1 :]  # sums including pos are stale
         pos.open_commission -= alloc
         pos.qty -= sign * qty
         trade = pos.trade
@@ -398,7 +443,7 @@ class Ledger:
         return self._ts
 
     def _open_positions(self) -> Iterable[Position]:
-        return (p for p in self._positions.values() if p.qty)
+        return self._live_positions().values()
 
     def open_positions(self) -> list[Position]:
         """The positions holding a quantity, in the order they were first opened."""
@@ -481,7 +526,7 @@ class Ledger:
     def symbol_notional(self, underlying: str) -> float:
         """Absolute market value of every position on ``underlying`` (stock + options)."""
         total = 0.0
-        for p in self._positions.values():  # market_value inlined: read for every setup
+        for p in self._live_positions().values():  # market_value inlined: read for every setup
             qty = p.qty
             if qty and p.underlying == underlying:
                 mark = p.mark
@@ -501,7 +546,16 @@ class Ledger:
     def _requirement(self, changes: Mapping[str, _Change]) -> float:
         stock = 0.0
         holdings: list[tuple[OptionContract, float]] = []
-        for sym, pos in self._positions.items():
+        # the open positions, plus the flat ones a change reopens, in ``_positions`` order (a
+        # flat position without a change adds nothing: no holding, no short stock)
+        live = self._live_positions()
+        items: Iterable[tuple[str, Position]] = live.items()
+        if changes:
+            flat = [s for s in changes if s not in live and s in self._positions]
+            if flat:
+                syms = sorted((*live, *flat), key=self._slot.__getitem__)
+                items = [(s, self._positions[s]) for s in syms]
+        for sym, pos in items:
             q, contract = pos.qty, pos.contract
             change = changes.get(sym) if changes else None
             if change is not None:
@@ -601,13 +655,20 @@ class Ledger:
         return summary
 
     def _compute_summary(self) -> AccountSummary:
-        """One pass over the positions; sums in the same order as the single-figure
-        properties (``equity``, ``gross_exposure``, ...), so the figures agree exactly."""
-        market_value = gross = unrealized = realized = 0.0
+        """One pass over the open positions (the realised P&L from its running sums); sums in
+        the same order as the single-figure properties (``equity``, ``gross_exposure``, ...),
+        so the figures agree exactly."""
+        market_value = gross = unrealized = 0.0
         d = g = t = v = 0.0
         n_open = 0
-        for p in self._positions.values():
-            realized += p.realized_pnl
+        live = self._live_positions()
+        sums, order = self._realized_sums, self._order  # realised P&L of every position,
+        realized = sums[-1]  # summed in order
+        if len(sums) <= len(order):
+            for p in order[len(sums) - 1 :]:
+                realized += p.realized_pnl
+                sums.append(realized)
+        for p in live.values():
             qty = p.qty
             if qty:
                 # Position.market_value / unrealized_pnl / greeks() inlined, same arithmetic

@@ -202,3 +202,107 @@ class TestScenarios:
         long_ = OptionContract("SPY", CALL.expiry, 510.0, Right.CALL)
         assert option_group_requirement([(CALL, -1.0), (long_, 1.0)], 500.0) == pytest.approx(1000)
         assert option_group_requirement([(CALL, 1.0)], 500.0) == 0.0
+
+
+# -- the per-bar reads walk the open positions only ---------------------------------------------
+CONTRACTS = [
+    OptionContract("SPY", dt.date(2024, 3, 15), 490.0 + 5 * k, Right.CALL) for k in range(4)
+]
+MANY = ["AAA", "BBB", *(c.symbol for c in CONTRACTS)]
+
+
+def _reference(led: Ledger, changes: dict) -> tuple[list, float, float]:
+    """Open positions, realised P&L and margin requirement from a pass over every position
+    ever held (what the ledger computed before it kept an index of the open ones)."""
+    from tradekit.portfolio.margin import options_requirement
+
+    positions = led.positions
+    realized = 0.0
+    stock, holdings = 0.0, []
+    for sym, pos in positions.items():
+        realized += pos.realized_pnl
+        q = pos.qty + (changes[sym][0] if sym in changes else 0.0)
+        if pos.contract is not None:
+            holdings.append((pos.contract, q))
+        elif q < 0:
+            px = pos.price
+            if px != px and sym in changes:
+                px = changes[sym][1]
+            stock += -q * px * pos.multiplier
+    for sym, (dq, cpx, mult, contract) in changes.items():
+        if sym not in positions:
+            if contract is not None:
+                holdings.append((contract, dq))
+            elif dq < 0:
+                stock += -dq * cpx * mult
+    opts = options_requirement(holdings, led._last_px, 0.2) if holdings else 0.0
+    return [p for p in positions.values() if p.qty], realized, 1.5 * stock + opts
+
+
+many_st = st.lists(
+    st.tuples(st.integers(0, len(MANY) - 1), st.sampled_from([Side.BUY, Side.SELL]),
+              st.integers(1, 5), st.floats(1.0, 50.0), st.integers(0, len(MANY) - 1)),
+    min_size=1, max_size=40,
+)  # fmt: skip
+
+
+@settings(max_examples=120, deadline=None)
+@given(steps=many_st)
+def test_open_position_index_equals_a_pass_over_every_position(steps: list) -> None:
+    """Positions open, close and reopen in any order (an older symbol reopened after newer
+    ones); the open positions (in first-opened order), the realised P&L and the margin
+    requirement with a hypothetical change are exactly those of a pass over all positions."""
+    led = Ledger(50_000.0)
+    for i, (k, side, qty, px, j) in enumerate(steps):
+        sym = MANY[k]
+        contract = CONTRACTS[k - 2] if k >= 2 else None
+        mult = 100.0 if contract else 1.0
+        f = Fill(f"f{i}", f"o{i}", sym, side, float(qty), px, MON + i * 10**9, multiplier=mult)
+        led.apply_fill(f, contract=contract)
+        led.mark("SPY", 500.0, f.ts_ns)
+        other = CONTRACTS[j - 2] if j >= 2 else None
+        changes = {MANY[j]: (-float(qty), px, 100.0 if other else 1.0, other)}
+        live, realized, req = _reference(led, changes)
+        assert led.open_positions() == live
+        assert led.summary().realized_pnl == realized == led.realized_pnl
+        assert led._requirement(changes) == req
+        assert led.margin_requirement() == _reference(led, {})[2]
+
+
+def test_flat_positions_leave_the_per_bar_reads() -> None:
+    """A replay trades one new contract after another: the flat ones stay in ``positions``
+    (their realised P&L counts) but the reads made on every bar no longer visit them."""
+    led = Ledger(1_000_000.0)
+    for k in range(300):
+        c = OptionContract("SPY", dt.date(2024, 3, 15), 400.0 + k, Right.CALL)
+        ts = MON + 2 * k * 10**9
+        led.apply_fill(Fill(f"b{k}", f"ob{k}", c.symbol, Side.BUY, 1, 2.0, ts, multiplier=100.0),
+                       contract=c)  # fmt: skip
+        led.apply_fill(Fill(f"s{k}", f"os{k}", c.symbol, Side.SELL, 1, 2.5, ts + 10**9,
+                            multiplier=100.0), contract=c)  # fmt: skip
+    assert len(led.positions) == 300 and led.open_positions() == []
+    assert led._live == {} and len(led._realized_sums) == 1  # nothing summed yet
+    assert led.summary().realized_pnl == pytest.approx(300 * 50.0)
+    assert len(led._realized_sums) == 301  # summed once; the next summaries add nothing
+    led.apply_fill(Fill("x", "ox", "AAA", Side.BUY, 1, 10.0, MON + 10**12))
+    assert list(led._live) == ["AAA"] and len(led._realized_sums) == 301
+
+
+def test_restored_positions_rebuild_the_index() -> None:
+    """A checkpoint restore replaces the ledger's attributes (``vars(ledger).update``), maybe
+    from a ledger without the index: the index follows the restored positions."""
+    old = Ledger(10_000.0)
+    old.apply_fill(Fill("a", "o", "AAA", Side.BUY, 10, 10.0, MON))
+    old.apply_fill(Fill("b", "o2", "BBB", Side.BUY, 5, 20.0, MON + 1))
+    old.apply_fill(Fill("c", "o3", "AAA", Side.SELL, 10, 11.0, MON + 2))
+    state = {
+        k: v
+        for k, v in vars(old).items()
+        if k not in ("_live", "_order", "_slot", "_realized_sums", "_indexed")
+    }
+    new = Ledger(10_000.0)
+    vars(new).update(state)
+    assert [p.symbol for p in new.open_positions()] == ["BBB"]
+    assert new.summary().realized_pnl == old.realized_pnl
+    new.apply_fill(Fill("d", "o4", "AAA", Side.BUY, 1, 12.0, MON + 3))
+    assert [p.symbol for p in new.open_positions()] == ["AAA", "BBB"]  # first-opened order
