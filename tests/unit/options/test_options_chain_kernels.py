@@ -20,6 +20,7 @@ from tradekit.options.calendar import expiry_set, is_index_like
 from tradekit.options.chain import SyntheticChainProvider, generate_chain, strike_grid, tick_sizes
 from tradekit.options.selection import select_long_option, select_vertical
 from tradekit.options.surface import SSVIParams, SSVISurface
+from tradekit.testing.references import hash_uniform_numpy
 
 TS = int(pd.Timestamp("2024-06-18 10:30", tz="America/New_York").tz_convert("UTC").value)
 NS_PER_YEAR = 365 * 86_400 * 10**9
@@ -46,19 +47,6 @@ def _grid(u: str, spot: float, t: float, vol: float) -> np.ndarray:
     high = np.arange(np.floor(near_hi / big) + 1, np.floor(hi / big) + 1) * big
     grid = np.concatenate([low[low < near_lo], fine, high[high > near_hi]])
     return grid[grid > 0]
-
-
-def _hash(seed: int, *cols: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        h = np.full(len(cols[0]), np.uint64(seed & 0xFFFFFFFFFFFFFFFF))
-        for c in cols:
-            h ^= c.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6))
-            h ^= h >> np.uint64(30)
-            h *= np.uint64(0xBF58476D1CE4E5B9)
-            h ^= h >> np.uint64(27)
-            h *= np.uint64(0x94D049BB133111EB)
-            h ^= h >> np.uint64(31)
-    return (h >> np.uint64(11)).astype(np.float64) / 9007199254740992.0
 
 
 def numpy_chain(u: str, ts: int, spot: float, vol: float, seed: int) -> dict[str, np.ndarray]:
@@ -105,7 +93,10 @@ def numpy_chain(u: str, ts: int, spot: float, vol: float, seed: int) -> dict[str
     s = (seed * 1_000_003) ^ zlib.crc32(u.encode())
     cents = np.round(strike * 100).astype(np.int64)
     bonus = 1.0 + 0.6 * (cents % round(500 * _increment(u, spot)) == 0)
-    u1, u2 = _hash(s, days, cents, right), _hash(s + 1, days, cents, right)
+    u1, u2 = (
+        hash_uniform_numpy(s, days, cents, right),
+        hash_uniform_numpy(s + 1, days, cents, right),
+    )
     kind_oi = np.array([0.35, 0.5, 0.8, 1.0])[kind]
     oi = BASE_OI.get(u, 3_000.0) * kind_oi * np.exp(-0.5 * (sd / 1.3) ** 2) * bonus
     oi = oi * np.exp(0.8 * (u1 - 0.5)) / (1.0 + t)

@@ -19,6 +19,7 @@ from tradekit.data.market import MarketDataService
 from tradekit.options import nb
 from tradekit.options.chain import SyntheticChainProvider
 from tradekit.runtime.backtest import EventRecorder, _frame, run_backtest
+from tradekit.testing.references import hash_uniform_numpy
 
 
 def _dict_frame(records: list) -> pd.DataFrame:
@@ -50,19 +51,6 @@ def test_column_frames_equal_dict_frames_for_every_record_type() -> None:
     assert _frame([]).empty
 
 
-def _hash_numpy(seed: int, *cols: np.ndarray) -> np.ndarray:
-    h = np.full(len(cols[0]), np.uint64(seed & 0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for c in cols:
-            h ^= c.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15) + (h << np.uint64(6))
-            h ^= h >> np.uint64(30)
-            h *= np.uint64(0xBF58476D1CE4E5B9)
-            h ^= h >> np.uint64(27)
-            h *= np.uint64(0x94D049BB133111EB)
-            h ^= h >> np.uint64(31)
-    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-
-
 def test_numba_hash_is_bit_identical_to_numpy_splitmix() -> None:
     rng = np.random.default_rng(1)
     for n in (1, 7, 1000):
@@ -70,7 +58,7 @@ def test_numba_hash_is_bit_identical_to_numpy_splitmix() -> None:
         for seed in (0, 123_456_789_123, -5, 2**63 + 7):
             out = np.empty(n)
             nb.hash_uniform_nb(np.uint64(seed & 0xFFFFFFFFFFFFFFFF), np.stack(cols), out)
-            assert (out == _hash_numpy(seed, *cols)).all()
+            assert (out == hash_uniform_numpy(seed, *cols)).all()
 
 
 def test_memoised_contract_rows_equal_fresh_pricing_and_follow_the_inputs() -> None:
