@@ -80,7 +80,7 @@ def warm_kernels(*, progress: Callable[[str], None] | None = None) -> float:
     t_all = time.perf_counter()
     cold = cache_is_cold()
     if cold:
-        say("compiling kernels, once per machine (about 20 s; later runs load them from disk)...")
+        say("compiling kernels, once per machine (20-40 s; later runs load them from disk)...")
     steps = _steps()
     for i, (name, step) in enumerate(steps, 1):
         t0 = time.perf_counter()
