@@ -37,6 +37,7 @@ from tradekit.data.feeds import ReplayFeed
 from tradekit.decision.base import MarketView
 from tradekit.errors import ConfigError, DataError
 from tradekit.execution.base import QuoteSource
+from tradekit.runtime.gcpolicy import replay_gc
 from tradekit.runtime.kernel import Engine
 from tradekit.runtime.precomputed import PrecomputedPipeline
 from tradekit.runtime.quiet import QuietBars
@@ -310,17 +311,18 @@ def run_backtest(
     eq_val = np.empty(n, dtype=np.float64)
     step = max(1, n // 100)
     report = step if progress is not None else n + 1
-    while (i := feed.position) < n:
-        if i >= report:
-            progress(i, n)  # type: ignore[misc]
-            report = (i // step + 1) * step
-        if quiet is not None and quiet.advance(i, eq_val) > i:
-            continue  # bars i.. were quiet: fast-forwarded, their equity written
-        bar = feed.next_bar()  # the SimClock is set to the bar's close before it is delivered
-        if bar is None:
-            break
-        engine.on_bar(bar)
-        eq_val[i] = engine.ledger.equity
+    with replay_gc():  # millions of long-lived records: fewer collector passes
+        while (i := feed.position) < n:
+            if i >= report:
+                progress(i, n)  # type: ignore[misc]
+                report = (i // step + 1) * step
+            if quiet is not None and quiet.advance(i, eq_val) > i:
+                continue  # bars i.. were quiet: fast-forwarded, their equity written
+            bar = feed.next_bar()  # the SimClock is set to the bar's close before it is delivered
+            if bar is None:
+                break
+            engine.on_bar(bar)
+            eq_val[i] = engine.ledger.equity
     if progress is not None:
         progress(feed.position, n)
     eq_ts = feed.close_times()[: feed.position]
@@ -337,10 +339,12 @@ def run_backtest(
         **counts,
         **summarize(equity, trades, cfg.execution.initial_cash),
     }
+    with replay_gc():
+        frames = rec.frames()
     return BacktestResult(
         run_id=rid,
         config=cfg,
-        **rec.frames(),
+        **frames,
         trades=trades,
         equity=equity,
         summary=summary,
