@@ -170,3 +170,35 @@ def test_truncating_the_future_changes_nothing_in_the_past(case: str) -> None:
         past = [(t, topic, strip(e)) for t, topic, e in full.log if t <= horizon]
         assert past == [(t, topic, strip(e)) for t, topic, e in part.log], k
         assert (full_eq.iloc[:k].to_numpy() == part_eq.to_numpy()).all()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_metrics_only_backtest_equals_the_per_bar_backtest_and_ignores_the_future(
+    case: str,
+) -> None:
+    """``record="summary"`` (sweeps, walk-forward folds) passes over quiet bars and counts the
+    setups a setup-only gate refuses instead of deciding them: the same summary, equity and
+    trades as the per-bar path, and truncating the future changes no past equity or trade."""
+    data_fn, cfg, market_fn = CASES[case]
+    bars = data_fn()
+
+    def run(frame: pd.DataFrame, **kw: Any) -> Any:
+        market, quotes = market_fn()
+        return run_backtest(frame, cfg, market=market, quotes=quotes, **kw)
+
+    lean, slow = run(bars, record="summary"), run(bars, fast=False)
+    assert lean.summary == slow.summary and slow.summary["decisions"] > 0
+    pd.testing.assert_series_equal(lean.equity, slow.equity)
+    pd.testing.assert_frame_equal(lean.trades, slow.trades)
+    n = len(bars)
+    for k in (n // 3, (4 * n) // 5):
+        part = run(bars.iloc[:k], record="summary")
+        assert (lean.equity.iloc[:k].to_numpy() == part.equity.to_numpy()).all(), k
+        horizon = part.equity.index[-1].value  # close of the last kept bar
+        if len(lean.trades):
+            closed = lean.trades[lean.trades["exit_ts_ns"] <= horizon].reset_index(drop=True)
+            if part.trades.empty:
+                assert closed.empty, k
+                continue
+            got = part.trades[part.trades["exit_ts_ns"] <= horizon].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, closed)

@@ -40,8 +40,10 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tradekit._typing import BoolArray
 from tradekit.config import AlgorithmConfig, HardLimits
 from tradekit.core.bus import EventBus
+from tradekit.core.columns import SetupColumns
 from tradekit.core.enums import DecisionAction, RunMode, TradeMode
 from tradekit.core.events import Decision, GateResult, Setup
 from tradekit.core.ids import make_id
@@ -67,6 +69,7 @@ from tradekit.decision.gates import (
     SessionVolatilityGate,
     SignalIntegrityGate,
 )
+from tradekit.decision.prescreen import certain_failures, setup_batch
 from tradekit.decision.scoring import Scorer, SetupScore
 from tradekit.decision.sessions import SessionWindow
 from tradekit.decision.sizing import Sizer, Sizing
@@ -272,6 +275,13 @@ class DecisionEngine:
                             self._hash,
                             (time.perf_counter_ns() - t0) / 1000.0)  # fmt: skip
         return self.finish(decision, setup)
+
+    def certain_skips(self, cols: SetupColumns) -> BoolArray:
+        """Per setup of ``cols``: True where a gate that reads only the setup, its bar time
+        and the VIX refuses it (:mod:`tradekit.decision.prescreen`), so :meth:`decide` would
+        return SKIP whatever the account, and deciding it would change no state."""
+        batch = setup_batch(cols, self.scorer, self._rr_need, self.vix_at)
+        return certain_failures(self.gates, batch)
 
     def on_setup(self, topic: str, setup: Setup) -> None:
         """Bus handler: ``bus.subscribe("setups.*", engine.on_setup)``."""

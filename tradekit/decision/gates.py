@@ -16,8 +16,11 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+
+from tradekit._typing import BoolArray
 from tradekit.config import DecisionConfig
 from tradekit.core.events import GateResult, Setup
 from tradekit.decision.cooldowns import EntryLog
@@ -25,6 +28,9 @@ from tradekit.decision.scoring import SetupScore
 from tradekit.decision.sessions import SessionWindow, local_time
 from tradekit.decision.sizing import Sizing
 from tradekit.portfolio.base import AccountSummary
+
+if TYPE_CHECKING:
+    from tradekit.decision.prescreen import SetupBatch
 
 __all__ = [
     "DailyLimitsGate",
@@ -135,6 +141,20 @@ class SignalIntegrityGate:
             return f"tp1 {s.tp1} not on the winning side of entry {s.entry}"
         return None
 
+    def fails_batch(self, b: SetupBatch) -> BoolArray:
+        """Per setup of ``b``: whether :meth:`evaluate` fails it (the same checks)."""
+        c = b.cols
+        d, entry, stop, tp1 = c.direction, c.entry, c.stop, c.tp1
+        with np.errstate(invalid="ignore", over="ignore"):
+            ok = np.isfinite(c.confidence) & (c.confidence >= self.min_confidence)
+            ok &= c.confluence_count >= self.min_confluence
+            ok &= (b.n_kinds > 0) & ~b.unknown & ((d == 1) | (d == -1))
+            for x in (entry, stop, tp1):
+                ok &= (x > 0) & (x < _INF)
+            ok &= d * (entry - stop) > 0
+            ok &= d * (tp1 - entry) > 0
+        return ~ok
+
     def evaluate(self, ctx: GateContext) -> GateResult:
         problem = self._problem(ctx.setup, ctx)
         observed = float(ctx.setup.confidence)
@@ -161,6 +181,16 @@ class SessionVolatilityGate:
     vix_missing_policy: str = "block"
     name: str = "session_volatility"
     _vix_text: dict[float, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def fails_batch(self, b: SetupBatch) -> BoolArray:
+        """Per setup of ``b``: whether :meth:`evaluate` fails it (False where the VIX lookup
+        raised: undecided here)."""
+        missing = np.isnan(b.vix)
+        with np.errstate(invalid="ignore"):
+            fail = ~self.window.contains(b.cols.ts_ns) | (~missing & (b.vix > self.max_vix))
+        if self.vix_missing_policy != "allow":
+            fail |= missing
+        return fail & ~b.vix_error
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         ok, why = self.window.check(ctx.setup.ts_ns)
@@ -196,6 +226,10 @@ class FactorizationGate:
         default_factory=_memo, init=False, repr=False, compare=False
     )
 
+    def fails_batch(self, b: SetupBatch) -> BoolArray:
+        """Per setup of ``b``: whether :meth:`evaluate` fails it."""
+        return ~(b.total >= self.min_score - 1e-12)
+
     def evaluate(self, ctx: GateContext) -> GateResult:
         total = ctx.score.total
         exact = total.__class__ is float and total != 0.0  # a safe memo key (see _memo)
@@ -220,6 +254,10 @@ class RoleAssignmentGate:
     _memo: dict[Hashable, GateResult] = field(
         default_factory=_memo, init=False, repr=False, compare=False
     )
+
+    def fails_batch(self, b: SetupBatch) -> BoolArray:
+        """Per setup of ``b``: whether :meth:`evaluate` fails it."""
+        return b.roles < self.min_roles
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         sc = ctx.score
@@ -252,6 +290,12 @@ class ScoreModeGate:
     _memo: dict[Hashable, GateResult] = field(
         default_factory=_memo, init=False, repr=False, compare=False
     )
+
+    def fails_batch(self, b: SetupBatch) -> BoolArray:
+        """Per setup of ``b``: whether :meth:`evaluate` fails it (``b.min_rr`` is the
+        threshold the engine puts in the context)."""
+        with np.errstate(invalid="ignore"):
+            return ~(np.isfinite(b.rr) & (b.rr >= b.min_rr - 1e-12))
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         sc = ctx.score

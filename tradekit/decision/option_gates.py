@@ -14,10 +14,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from tradekit._typing import BoolArray
 from tradekit.config import OptionClassParams, OptionsConfig, RiskConfig
 from tradekit.core.enums import TimeframeClass
 from tradekit.core.events import GateResult, Leg
@@ -25,6 +27,9 @@ from tradekit.decision.base import finite_float
 from tradekit.decision.event_calendar import EventAssessment
 from tradekit.decision.gates import GateContext
 from tradekit.portfolio.base import AccountSummary, GreekTotals
+
+if TYPE_CHECKING:
+    from tradekit.decision.prescreen import SetupBatch
 
 __all__ = [
     "EventCalendarGate",
@@ -260,6 +265,19 @@ class OptionQualityGate:
                 basis = "/day" if days == 1.0 else f" over {days * 24:.1f}h held"
                 return f"|theta|/premium {ratio:.3f}{basis} > {p.max_theta_ratio:g}", "theta"
         return None, "ok"
+
+    def fails_batch(self, b: SetupBatch) -> BoolArray:
+        """Per setup of ``b``: whether :meth:`evaluate` fails it whatever contract is chosen:
+        every passing path needs an IV rank inside the band, so a missing one or one outside
+        fails (the contract checks need the chain: they are left to the per-setup engine)."""
+        if b.iv_rank is None:
+            return np.zeros(len(b.cols), dtype=np.bool_)
+        ivr, p = b.iv_rank, self.params
+        with np.errstate(invalid="ignore"):
+            fail = np.isnan(ivr) | ~((ivr >= p.ivr_min) & (ivr <= p.ivr_max))
+        if b.iv_rank_error is not None:
+            fail &= ~b.iv_rank_error
+        return fail
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         problem, check = self._problem(ctx)

@@ -32,9 +32,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from tradekit._typing import BoolArray
 from tradekit.config import AlgorithmConfig, HardLimits, OptionClassParams, OptionsConfig
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import NS_PER_DAY
+from tradekit.core.columns import SetupColumns
 from tradekit.core.enums import TimeframeClass, TradeMode
 from tradekit.core.events import Decision, Setup
 from tradekit.core.ids import make_id
@@ -69,6 +71,7 @@ from tradekit.decision.option_gates import (
     leg_facts,
     unit_greeks,
 )
+from tradekit.decision.prescreen import certain_failures, setup_batch
 from tradekit.decision.scoring import Scorer, SetupScore
 from tradekit.decision.sessions import SessionWindow, ny_date
 from tradekit.decision.sizing import Sizing, size_units
@@ -362,6 +365,23 @@ class OptionsDecisionEngine:
         return p.min_rr * scale
 
     # -- public API -------------------------------------------------------------------------
+    def certain_skips(self, cols: SetupColumns) -> BoolArray:
+        """Per setup of ``cols``: True where a gate that reads only the setup, its bar time
+        and the VIX refuses it, so :meth:`evaluate` would decide SKIP whatever the account
+        and the chain (see :meth:`DecisionEngine.certain_skips`)."""
+        if not self.is_option_underlying(cols.symbol):
+            return self.stock.certain_skips(cols)
+        tf = classify_timeframe(cols.timeframe, None)
+        p = self.config.options.classes[tf]
+        need = {m: self._min_rr(m, p) for m in TradeMode}
+        symbol = cols.symbol
+
+        def iv_rank_at(ts_ns: int) -> float | None:
+            return clean_iv_rank(self.market.iv_rank(symbol, ts_ns))
+
+        batch = setup_batch(cols, self._scorers[tf], need, self.stock.vix_at, iv_rank_at)
+        return certain_failures(self._gates[tf], batch)
+
     def evaluate(self, setup: Setup, *, target_dte: int | None = None) -> OptionsEvaluation:
         """Decide ``setup``; options path for option underlyings, directional otherwise."""
         if not self.is_option_underlying(setup.symbol):

@@ -158,14 +158,21 @@ class Scorer:
             rr=math.nan,
         )
 
-    def __call__(self, setup: Setup) -> SetupScore:
-        kinds = tuple(setup.active_signals)  # the same object when it is a tuple already
+    def kinds_score(self, kinds: tuple[str, ...]) -> SetupScore:
+        """The part of the score that depends on the active kinds alone (``rr`` NaN)."""
         base = self._cache.get(kinds)
         if base is None:
             base = self._analyse(kinds)
             if len(self._cache) >= 4096:
                 self._cache.clear()
             self._cache[kinds] = base
+        return base
+
+    def __call__(self, setup: Setup) -> SetupScore:
+        kinds = tuple(setup.active_signals)  # the same object when it is a tuple already
+        base = self._cache.get(kinds)
+        if base is None:
+            base = self.kinds_score(kinds)
         # ``base`` with its rr replaced; ``tuple.__new__`` skips ``_replace``'s keyword
         # machinery (0.7 µs → 0.2 µs on the engine hot path)
         return _new_tuple(SetupScore, (*base[:6], reward_risk(setup.entry, setup.stop, setup.tp1)))

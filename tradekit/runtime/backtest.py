@@ -31,6 +31,7 @@ import pandas as pd
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
 from tradekit.core.clock import SimClock
+from tradekit.core.enums import DecisionAction
 from tradekit.core.events import Decision, Fill, Order, Setup, Signal
 from tradekit.core.ids import make_id
 from tradekit.data.feeds import ReplayFeed
@@ -246,6 +247,7 @@ def run_backtest(
     record: Record = "all",
     skip_quiet: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    prescreen: bool = True,
 ) -> BacktestResult:
     """Replay ``data`` bar by bar through a fresh :class:`Engine`.
 
@@ -284,6 +286,12 @@ def run_backtest(
     progress:
         Called as ``progress(bars_done, total)`` about every 1 % of the bars and at the end
         (a UI's progress bar; unlike a ``bars.*`` subscriber, it lets quiet bars be skipped).
+    prescreen:
+        With ``record="summary"`` and ``skip_quiet``: find the setups that a gate refuses on
+        the setup alone (gates 1–5, :mod:`tradekit.decision.prescreen`) in one array pass
+        and count them as SKIP decisions instead of deciding them one by one (nobody may
+        listen to setups or decisions on ``bus``); the counts, equity and trades are
+        identical (tested). About nine setups in ten of the default configuration are such.
     """
     if record not in ("all", "summary"):
         raise ConfigError(f"record must be 'all' or 'summary', got {record!r}")
@@ -305,8 +313,15 @@ def run_backtest(
                                           signals=bool(build_signals))  # fmt: skip
                 engine.use_pipeline(sym, pre)
                 batches.append(pre)
+    watched = bus.listens("setups.new") or any(
+        bus.listens(f"decisions.{a.value.lower()}") for a in DecisionAction
+    )
     rec: EventRecorder | EventCounter = EventCounter(bus) if summary_only else EventRecorder(bus)
     quiet = QuietBars.for_replay(engine, feed, batches[0]) if skip_quiet and batches else None
+    if quiet is not None and prescreen and summary_only and not watched:
+        pre = batches[0]  # decided one by one only where a stateful gate may matter
+        pre.pass_over_setups(engine.decider.certain_skips(pre.setup_columns()))
+        quiet = QuietBars(engine, feed, pre)
     n = len(feed)
     eq_val = np.empty(n, dtype=np.float64)
     step = max(1, n // 100)
@@ -332,6 +347,9 @@ def run_backtest(
     trades = _frame(list(engine.ledger.closed_trades))
     rid = run_id or make_id("run", cfg.content_hash, int(eq_ts[0]) if len(eq_ts) else 0, len(eq_ts))
     counts = rec.counts()
+    passed = sum(p.n_setups_passed for p in batches)  # certain SKIPs, counted not decided
+    counts["setups"] += passed
+    counts["decisions"] += passed
     if not build_signals:  # counted by the batch pipelines, never published
         counts["signals"] += sum(p.n_signals for p in batches)
     summary = {

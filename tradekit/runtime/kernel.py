@@ -205,9 +205,12 @@ class Engine:
         self.counts["fills"] += len(fills)
         return BarOutcome(bar, out.signals, setups, decisions, fills)
 
-    def fast_forward(self, symbol: str, n_bars: int, close_ts_ns: int, close: float) -> None:
+    def fast_forward(
+        self, symbol: str, n_bars: int, close_ts_ns: int, close: float, *, certain_skips: int = 0
+    ) -> None:
         """Account for ``n_bars`` quiet bars of ``symbol``, the last closing at ``close_ts_ns``
-        at price ``close``, without processing them one by one.
+        at price ``close``, without processing them one by one; ``certain_skips`` setups on
+        them were certain SKIPs, counted as setups and SKIP decisions without being decided.
 
         Only for bars a replay has proved quiet (:mod:`tradekit.runtime.quiet`: no setup, no
         working order, no exit rule or risk limit triggered, nobody listening to bars or
@@ -216,6 +219,9 @@ class Engine:
         the pipeline; this leaves every component as the last of those bars would have.
         """
         self.counts["bars"] += n_bars
+        if certain_skips:
+            self.counts["setups"] += certain_skips
+            self.counts["decisions.skip"] += certain_skips
         self.ledger.mark(symbol, close, close_ts_ns)
         self.broker.note_quiet_bars(symbol, close_ts_ns)
         self.risk.update_price(symbol, close)

@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradekit._typing import FloatArray, IntArray
+from tradekit._typing import BoolArray, FloatArray, IntArray
 from tradekit.config import AlgorithmConfig
+from tradekit.core.columns import SetupColumns
 from tradekit.core.events import Bar, Setup, Signal
 from tradekit.errors import DataError
 from tradekit.signals.confluence import ConfluenceParams
-from tradekit.signals.pipeline import PipelineOutput, iter_batch_setups, setup_arrays
+from tradekit.signals.pipeline import BatchSetups, PipelineOutput, setup_arrays
 from tradekit.signals.records import COL_INDEX, LEVEL_COLUMNS, buffer_to_signals, signal_id
 
 __all__ = ["PrecomputedPipeline"]
@@ -183,11 +184,15 @@ class PrecomputedPipeline:
         res = setup_arrays(arrays, config, symbol=symbol, timeframe=timeframe, calendar=calendar)
         params = ConfluenceParams.from_config(config)
         # the setup records are built at their bar (what they need is copied out of ``res``)
-        self._pending = iter_batch_setups(res, arrays, params, symbol, timeframe)
+        self._pending = BatchSetups(res, arrays, params, symbol, timeframe)
         mask = np.zeros(n, dtype=np.bool_)
         mask[res.fired] = True
         mask.flags.writeable = False
         self._setup_mask = mask
+        self._busy = mask
+        #: setups of bars passed over by :meth:`skip_to` (certain skips, see
+        #: :meth:`pass_over_setups`): never built, never decided one by one
+        self.n_setups_passed = 0
         events = res.events  # sorted by (index, kind code): detect_arrays' contract
         idx = events[:, COL_INDEX].astype(np.int64)
         if idx.size > 1 and np.any(idx[1:] < idx[:-1]):
@@ -224,6 +229,30 @@ class PrecomputedPipeline:
         """Per bar of the series: whether it fires a setup (bool array, read-only)."""
         return self._setup_mask
 
+    def setup_columns(self) -> SetupColumns:
+        """The gate-read fields of every setup of the series, in bar order
+        (:class:`~tradekit.core.columns.SetupColumns`)."""
+        return self._pending.columns()
+
+    def pass_over_setups(self, skip: BoolArray) -> None:
+        """Let :meth:`skip_to` pass over the setups where ``skip`` (one entry per setup of
+        :meth:`setup_columns`) is True: a replay whose engine proved them certain SKIPs
+        (:meth:`~tradekit.decision.engine.DecisionEngine.certain_skips`) counts them instead
+        of deciding them. :meth:`update` still returns them on a bar it processes."""
+        skip = np.asarray(skip, dtype=np.bool_)
+        fired = self._pending.fired
+        if skip.shape != fired.shape:
+            raise ValueError(f"one flag per setup: {fired.shape[0]}, got {skip.shape}")
+        busy = self._setup_mask.copy()
+        busy[fired[skip]] = False
+        busy.flags.writeable = False
+        self._busy = busy
+
+    def busy_mask(self) -> np.ndarray:
+        """Per bar: whether it fires a setup that must be decided one by one (every setup's
+        bar, less those :meth:`pass_over_setups` allows to pass over; read-only)."""
+        return self._busy
+
     def signal_bars(self, start: int, stop: int) -> IntArray:
         """The bars in ``[start, stop)`` that reveal at least one signal."""
         return start + np.flatnonzero(self._signal_counts[start:stop])
@@ -250,13 +279,15 @@ class PrecomputedPipeline:
 
     def skip_to(self, stop: int) -> int:
         """Pass over the bars from the next one up to ``stop`` (exclusive) without building
-        their outputs; they must fire no setup. Returns the signals they revealed (counted in
+        their outputs; they must fire no setup but those :meth:`pass_over_setups` allowed
+        (counted in :attr:`n_setups_passed`). Returns the signals they revealed (counted in
         :attr:`n_signals`; a caller that publishes them reads :meth:`signals_at`)."""
         start = self._t
         if not start <= stop <= self._ts.shape[0]:
             raise ValueError(f"cannot skip from bar {start} to bar {stop}")
-        if self._setup_mask[start:stop].any():
+        if self._busy[start:stop].any():
             raise ValueError(f"bars {start}..{stop - 1} fire a setup: they cannot be skipped")
+        self.n_setups_passed += self._pending.skip_before(stop)
         self._t = stop
         n = int(self._signal_counts[start:stop].sum())
         self.n_signals += n
@@ -274,7 +305,7 @@ class PrecomputedPipeline:
         self._t = t + 1
         setups: list[Setup] = []
         if self._setup_mask[t]:  # the next fired bar: update goes bar by bar, skip_to spares
-            fired, setup = next(self._pending)  # the fired bars
+            fired, setup = self._pending.build_next()  # the fired bars
             if fired != t:
                 raise RuntimeError(f"setup of bar {fired} read at bar {t}")
             if setup is not None:

@@ -14,7 +14,10 @@ When a span may be taken (:meth:`QuietBars.for_replay` checks once, :meth:`Quiet
 at every bar):
 
 * one symbol, replayed with the batch pipeline (its setups are known per bar), by the built-in
-  confluence strategy unchanged (it does nothing on a bar without setups);
+  confluence strategy unchanged (it does nothing on a bar without setups); a bar whose only
+  setup is a certain SKIP (a gate refuses it on the setup alone,
+  :mod:`tradekit.decision.prescreen`) counts as a bar without setups in a metrics-only run,
+  which keeps no decision records: its setup and SKIP decision are counted, not built;
 * nobody listens to the bars or the position snapshots (the feed has no subscriber, the bus
   no ``bars.<symbol>`` / ``positions.snapshot`` handler) and no kill file is watched;
 * at the span's start: no working order and no exit plan waiting for its fill, at most one
@@ -89,7 +92,7 @@ class QuietBars:
         self.symbol = feed.symbols[0]
         self._ts, self._o, self._h, self._lo, self._c, self._dur = feed.columns()
         self._closes = self._ts + self._dur
-        self._busy = pipeline.setup_mask()
+        self._busy = pipeline.busy_mask()
         self._publish = pipeline.builds_signals
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
@@ -173,7 +176,9 @@ class QuietBars:
                 for sig in pipe.signals_at(int(t)):
                     bus.publish(f"signals.{sig.kind.lower()}", sig)
                     published += 1
+        before = pipe.n_setups_passed
         pipe.skip_to(j)
+        passed = pipe.n_setups_passed - before
         eng.counts["signals"] += published
         last = j - 1
         close_ts = int(closes[last])
@@ -182,7 +187,7 @@ class QuietBars:
         pos = eng.ledger.position(self.symbol)
         if pos is not None and pos.trade is not None:
             pos.trade.mae, pos.trade.mfe = mae, mfe
-        eng.fast_forward(self.symbol, j - i, close_ts, float(self._c[last]))
+        eng.fast_forward(self.symbol, j - i, close_ts, float(self._c[last]), certain_skips=passed)
         self.feed.skip_to(j)
         self.skipped += j - i
         self.spans += 1

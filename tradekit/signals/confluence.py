@@ -41,6 +41,7 @@ import pandas as pd
 
 from tradekit._typing import FloatArray, IntArray
 from tradekit.config import AlgorithmConfig, ConfluenceConfig
+from tradekit.core.columns import SetupColumns
 from tradekit.core.events import Setup, Signal
 from tradekit.core.ids import make_id
 from tradekit.errors import DataError
@@ -59,6 +60,7 @@ __all__ = [
     "htf_term",
     "htf_weights",
     "score_confluence",
+    "setup_columns",
     "type_of_kind_codes",
 ]
 
@@ -477,4 +479,51 @@ def build_setup(
         active_signals=active_kinds(mask, fire),
         signal_ids=signal_ids,
         htf_bias=int(np.sign(term)),
+    )
+
+
+def setup_columns(
+    verdicts: FloatArray,
+    bars: IntArray,
+    ts: IntArray,
+    close: FloatArray,
+    params: ConfluenceParams,
+    *,
+    symbol: str,
+    timeframe: str,
+) -> SetupColumns:
+    """What :func:`build_setup` would put in the gate-read fields of the setups of the verdict
+    rows ``verdicts`` (one per fired bar ``bars``, each firing with a stop), as columns.
+
+    The same values as the records, field by field (tested): ``entry`` is the bar's close,
+    ``confidence`` is ``min(max_confidence, score)`` (Python's ``min``: the score unless it is
+    not below the cap) and ``active_signals`` comes from :func:`active_kinds`.
+    """
+    if verdicts.shape[0] != bars.shape[0]:
+        raise ValueError("one verdict row per fired bar")
+    if bars.shape[0] == 0:
+        return SetupColumns.empty(symbol, timeframe)
+    fire = verdicts[:, nbc.OUT_FIRE].astype(np.int64)
+    long = fire > 0
+    score = np.where(long, verdicts[:, nbc.OUT_SCORE_LONG], verdicts[:, nbc.OUT_SCORE_SHORT])
+    mask = np.where(long, verdicts[:, nbc.OUT_MASK_LONG], verdicts[:, nbc.OUT_MASK_SHORT])
+    cap = params.max_confidence
+    key = mask.astype(np.int64) * 2 + long
+    uniq, code = np.unique(key, return_inverse=True)
+    kinds = tuple(active_kinds(int(k) // 2, 1 if k % 2 else -1) for k in uniq.tolist())
+    count = np.where(long, verdicts[:, nbc.OUT_NTYPES_LONG], verdicts[:, nbc.OUT_NTYPES_SHORT])
+    index = bars.astype(np.int64)
+    return SetupColumns(
+        symbol=symbol,
+        timeframe=timeframe,
+        index=index,
+        ts_ns=ts[index].astype(np.int64),
+        direction=fire,
+        entry=close[index].astype(np.float64),
+        stop=verdicts[:, nbc.OUT_STOP].astype(np.float64),
+        tp1=verdicts[:, nbc.OUT_TARGET].astype(np.float64),
+        confidence=np.where(score < cap, score, cap).astype(np.float64),
+        confluence_count=count.astype(np.int64),
+        kind_code=code.astype(np.int64).reshape(-1),
+        kinds=kinds,
     )

@@ -28,6 +28,7 @@ import pandas as pd
 
 from tradekit._typing import FloatArray, IntArray
 from tradekit.config import AlgorithmConfig
+from tradekit.core.columns import SetupColumns
 from tradekit.core.events import Bar, Setup, Signal
 from tradekit.data.schema import bars_to_arrays, bars_to_events, validate_bars
 from tradekit.errors import DataError
@@ -40,6 +41,7 @@ from tradekit.signals.confluence import (
     contributing_ids,
     htf_term,
     htf_weights,
+    setup_columns,
     type_of_kind_codes,
 )
 from tradekit.signals.detectors import detect_arrays, events_frame
@@ -68,6 +70,7 @@ from tradekit.signals.records import (
 
 __all__ = [
     "SETUP_COLUMNS",
+    "BatchSetups",
     "PipelineOutput",
     "SetupArrays",
     "SetupPipeline",
@@ -368,28 +371,9 @@ def iter_batch_setups(
     timeframe: str,
 ) -> Iterator[tuple[int, Setup | None]]:
     """``(bar, setup)`` of every fired bar of ``res`` in bar order, each record built when it
-    is asked for (None where :func:`~tradekit.signals.confluence.build_setup` declines).
-
-    What the records need is copied out of ``res`` before this returns, and only that: the
-    counted events (bar, direction, kind, tag, anchor; about 19 bytes each instead of the 168
-    of an event row) and the confluence rows of the fired bars. So a replay can drop ``res``
-    and build each setup at its bar; a million 1-minute bars fire about 100k setups, which as
-    records (signal id strings included) take about 70 MB.
-    """
-    ev = res.events
-    ev_type = type_of_kind_codes(ev[:, COL_KIND].astype(np.int64))
-    counted = np.flatnonzero((ev_type >= 0) & (params.weights[np.clip(ev_type, 0, None)] > 0))
-    del ev_type
-    cols = _CountedEvents(
-        bar=ev[counted, COL_INDEX].astype(np.int64),
-        direction=ev[counted, COL_DIR].astype(np.int8),
-        kind=ev[counted, COL_KIND].astype(np.int8),
-        tag=ev[counted, COL_TAG].astype(np.int8),
-        anchor=ev[counted, COL_ANCHOR].astype(np.int64),
-    )
-    fired = np.array(res.fired, dtype=np.int64)
-    verdicts = np.ascontiguousarray(res.scores[fired])
-    return _setup_records(cols, fired, verdicts, arrays[0], arrays[4], params, symbol, timeframe)
+    is asked for (None where :func:`~tradekit.signals.confluence.build_setup` declines); see
+    :class:`BatchSetups`."""
+    return iter(BatchSetups(res, arrays, params, symbol, timeframe))
 
 
 class _CountedEvents(NamedTuple):
@@ -403,31 +387,89 @@ class _CountedEvents(NamedTuple):
     anchor: IntArray
 
 
-def _setup_records(
-    ev: _CountedEvents,
-    fired: IntArray,
-    verdicts: FloatArray,
-    ts: IntArray,
-    close: FloatArray,
-    params: ConfluenceParams,
-    symbol: str,
-    timeframe: str,
-) -> Iterator[tuple[int, Setup | None]]:
-    # counted-event row -> (index, kind, dir, id), for the rows of the recent windows only:
-    # the windows of the fired bars move forward, so a row before the current window is never
-    # asked again and is dropped (kept, it would hold an entry for most events of a replay)
-    ids: OrderedDict[int, tuple[int, str, int, str]] = OrderedDict()
-    lo_all = np.searchsorted(ev.bar, fired - params.window + 1).tolist()  # window bounds of
-    hi_all = np.searchsorted(ev.bar, fired + 1).tolist()  # every fired bar, in one call each
-    for j, t in enumerate(fired.tolist()):
-        row = verdicts[j]
+class BatchSetups:
+    """The setup records of the fired bars of a batch result, built one at a time in bar order.
+
+    What the records need is copied out of ``res`` here, and only that: the counted events
+    (bar, direction, kind, tag, anchor; about 19 bytes each instead of the 168 of an event row)
+    and the confluence rows of the fired bars. So a replay can drop ``res`` and build each
+    setup at its bar; a million 1-minute bars fire about 100k setups, which as records (signal
+    id strings included) take about 70 MB. Fired bars may also be passed over without building
+    their records (:meth:`skip_before`), and :meth:`columns` gives the fields the decision
+    gates read for all of them at once.
+    """
+
+    def __init__(
+        self,
+        res: SetupArrays,
+        arrays: tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+        params: ConfluenceParams,
+        symbol: str,
+        timeframe: str,
+    ) -> None:
+        ev = res.events
+        ev_type = type_of_kind_codes(ev[:, COL_KIND].astype(np.int64))
+        counted = np.flatnonzero((ev_type >= 0) & (params.weights[np.clip(ev_type, 0, None)] > 0))
+        del ev_type
+        self._ev = _CountedEvents(
+            bar=ev[counted, COL_INDEX].astype(np.int64),
+            direction=ev[counted, COL_DIR].astype(np.int8),
+            kind=ev[counted, COL_KIND].astype(np.int8),
+            tag=ev[counted, COL_TAG].astype(np.int8),
+            anchor=ev[counted, COL_ANCHOR].astype(np.int64),
+        )
+        self.fired: IntArray = np.array(res.fired, dtype=np.int64)
+        self._verdicts = np.ascontiguousarray(res.scores[self.fired])
+        self._ts, self._close = arrays[0], arrays[4]
+        self._params, self.symbol, self.timeframe = params, symbol, timeframe
+        # window bounds of every fired bar in the counted events, in one call each
+        self._lo = np.searchsorted(self._ev.bar, self.fired - params.window + 1).tolist()
+        self._hi = np.searchsorted(self._ev.bar, self.fired + 1).tolist()
+        self._fired_list: list[int] = self.fired.tolist()
+        # counted-event row -> (index, kind, dir, id), for the rows of the recent windows only:
+        # the windows of the fired bars move forward, so a row before the current window is
+        # never asked again and is dropped (kept, it would hold an entry for most events)
+        self._ids: OrderedDict[int, tuple[int, str, int, str]] = OrderedDict()
+        #: the next fired bar to build (a position in :attr:`fired`)
+        self.position = 0
+
+    def __len__(self) -> int:
+        return len(self._fired_list)
+
+    def __iter__(self) -> Iterator[tuple[int, Setup | None]]:
+        while self.position < len(self._fired_list):
+            yield self.build_next()
+
+    def columns(self) -> SetupColumns:
+        """The gate-read fields of every fired bar's setup
+        (:func:`~tradekit.signals.confluence.setup_columns`)."""
+        return setup_columns(self._verdicts, self.fired, self._ts, self._close, self._params,
+                             symbol=self.symbol, timeframe=self.timeframe)  # fmt: skip
+
+    def skip_before(self, bar: int) -> int:
+        """Pass over the fired bars before ``bar`` without building them; returns how many."""
+        j = self.position
+        stop = max(j, int(np.searchsorted(self.fired, bar)))
+        self.position = stop
+        return stop - j
+
+    def build_next(self) -> tuple[int, Setup | None]:
+        """``(bar, setup)`` of the next fired bar. Raises StopIteration after the last."""
+        j = self.position
+        if j >= len(self._fired_list):
+            raise StopIteration
+        self.position = j + 1
+        ev, ids, params, ts = self._ev, self._ids, self._params, self._ts
+        symbol, timeframe = self.symbol, self.timeframe
+        t = self._fired_list[j]
+        row = self._verdicts[j]
         fire = int(row[nbc.OUT_FIRE])
-        lo = lo_all[j]
+        lo = self._lo[j]
         # drop from the oldest entry on; rows enter about in row order, so a stale row that
         # entered after a live one waits for it (at most about one more window)
         while ids and next(iter(ids)) < lo:
             ids.popitem(last=False)
-        rows = np.arange(lo, hi_all[j])
+        rows = np.arange(lo, self._hi[j])
         rows = rows[ev.direction[rows] == fire].tolist()
         for r in rows:
             if r not in ids:
@@ -444,11 +486,11 @@ def _setup_records(
             timeframe=timeframe,
             index=t,
             ts_ns=int(ts[t]),
-            close_t=float(close[t]),
+            close_t=float(self._close[t]),
             signal_ids=contributing_ids(recent, t, fire, params),
             params=params,
         )
-        yield t, setup
+        return t, setup
 
 
 def _setups_frame(setups: list[Setup]) -> pd.DataFrame:

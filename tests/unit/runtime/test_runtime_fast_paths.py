@@ -133,3 +133,38 @@ def test_record_mode_is_validated() -> None:
     hist = synthetic_intraday("SPY", start="2024-03-04", days=1, seed=2)
     with pytest.raises(ConfigError, match="record"):
         run_backtest(hist, AlgorithmConfig(symbols=("SPY",), timeframe="1min"), record="some")  # type: ignore[arg-type]
+
+
+def test_certain_skips_are_counted_not_decided_with_the_same_result() -> None:
+    """A metrics-only run passes over the setups a setup-only gate refuses (the prescreen):
+    the same counts, equity and trades as deciding each one, and as the full-record run;
+    a bus on which someone listens to decisions gets every decision, one by one."""
+    hist = synthetic_intraday("SPY", start="2024-03-04", days=30, seed=5)
+    vix = synthetic_vix(hist)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    options = MarketDataService.with_synthetic_chains({"SPY": hist}, vix=vix, seed=5)
+    cases = [
+        (hist.iloc[-4000:], {"market": MarketDataService({"SPY": hist}, vix=vix)}),
+        (hist.iloc[-4000:], {"market": options, "quotes": options.chain_provider}),
+    ]
+    for bars, kw in cases:
+        full = run_backtest(bars, cfg, **kw)  # type: ignore[arg-type]
+        runs = {pre: run_backtest(bars, cfg, record="summary", prescreen=pre, keep_engine=True,
+                                  **kw)  # type: ignore[arg-type]
+                for pre in (True, False)}  # fmt: skip
+        lean, each = runs[True], runs[False]
+        assert lean.engine is not None and each.engine is not None
+        passed = lean.engine._pipelines["SPY"].n_setups_passed  # type: ignore[attr-defined]
+        assert passed > full.summary["setups"] // 4, passed
+        assert each.engine._pipelines["SPY"].n_setups_passed == 0  # type: ignore[attr-defined]
+        assert lean.summary == each.summary == full.summary
+        assert lean.quiet_bars > each.quiet_bars
+        assert lean.engine.counts == each.engine.counts
+        for res in (each, full):
+            pd.testing.assert_series_equal(lean.equity, res.equity)
+            assert_frame_equal(lean.trades, res.trades)
+        bus, seen = EventBus(), []
+        bus.subscribe("decisions.*", lambda topic, d, seen=seen: seen.append(d.action))
+        watched = run_backtest(bars, cfg, record="summary", bus=bus, keep_engine=True, **kw)  # type: ignore[arg-type]
+        assert len(seen) == full.summary["decisions"] and watched.summary == full.summary
+        assert watched.engine._pipelines["SPY"].n_setups_passed == 0  # type: ignore[union-attr]
