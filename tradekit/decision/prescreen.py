@@ -29,8 +29,6 @@ from tradekit.decision.scoring import Scorer
 
 __all__ = ["SetupBatch", "certain_failures", "setup_batch"]
 
-_MODES: tuple[TradeMode, ...] = tuple(TradeMode)
-
 
 @dataclass(frozen=True, eq=False)
 class SetupBatch:

@@ -288,7 +288,8 @@ def run_backtest(
         (a UI's progress bar; unlike a ``bars.*`` subscriber, it lets quiet bars be skipped).
     prescreen:
         With ``record="summary"`` and ``skip_quiet``: find the setups that a gate refuses on
-        the setup alone (gates 1–5, :mod:`tradekit.decision.prescreen`) in one array pass
+        the setup alone (gates 1–5 and the options IV-rank band,
+        :mod:`tradekit.decision.prescreen`) in one array pass
         and count them as SKIP decisions instead of deciding them one by one (nobody may
         listen to setups or decisions on ``bus``); the counts, equity and trades are
         identical (tested). About nine setups in ten of the default configuration are such.
@@ -319,9 +320,7 @@ def run_backtest(
     rec: EventRecorder | EventCounter = EventCounter(bus) if summary_only else EventRecorder(bus)
     quiet = QuietBars.for_replay(engine, feed, batches[0]) if skip_quiet and batches else None
     if quiet is not None and prescreen and summary_only and not watched:
-        pre = batches[0]  # decided one by one only where a stateful gate may matter
-        pre.pass_over_setups(engine.decider.certain_skips(pre.setup_columns()))
-        quiet = QuietBars(engine, feed, pre)
+        quiet.pass_over_certain_skips()  # no records kept: count them instead of deciding
     n = len(feed)
     eq_val = np.empty(n, dtype=np.float64)
     step = max(1, n // 100)

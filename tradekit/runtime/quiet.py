@@ -117,6 +117,14 @@ class QuietBars:
             return None
         return cls(engine, feed, pipeline)
 
+    def pass_over_certain_skips(self) -> None:
+        """Treat the bars whose only setup is a certain SKIP (the engine's
+        ``certain_skips``) as bars without setups: only for a replay that keeps no setup or
+        decision records (it counts them, :attr:`PrecomputedPipeline.n_setups_passed`)."""
+        pipe = self.pipeline
+        pipe.pass_over_setups(self.engine.decider.certain_skips(pipe.setup_columns()))
+        self._busy = pipe.busy_mask()
+
     def advance(self, i: int, equity_out: FloatArray) -> int:
         """Fast-forward from bar ``i`` over the quiet bars there; return the next bar to
         process (``i`` when bar ``i`` is not quiet). Writes their equity to ``equity_out``."""
