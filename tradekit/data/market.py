@@ -184,9 +184,14 @@ class MarketDataService:
             level = svc.vix(ts_ns)
             return default_vol if level is None else level / 100.0
 
+        def vol_path(symbol: str, ts_ns: IntArray) -> FloatArray:
+            level = svc.vix_path(ts_ns)
+            return np.where(np.isnan(level), default_vol, level / 100.0)
+
         svc.chain_provider = SyntheticChainProvider(
-            svc.price, vol_fn, r=r, q=q, seed=seed, max_dte=max_dte
-        )
+            svc.price, vol_fn, r=r, q=q, seed=seed, max_dte=max_dte,
+            spot_path_fn=svc.price_path, vol_path_fn=vol_path,
+        )  # fmt: skip
         return svc
 
     def __repr__(self) -> str:
@@ -219,6 +224,17 @@ class MarketDataService:
         pos = int(np.searchsorted(b.close_ts, _ns(ts), side="right")) - 1
         return float(b.c[pos]) if pos >= 0 else None
 
+    def price_path(self, symbol: str, ts_ns: IntArray) -> FloatArray:
+        """:meth:`price` at each of the times ``ts_ns`` (int ns UTC array; NaN before the
+        first close): one lookup for a whole span of bars."""
+        b = self._bars(symbol)
+        pos = np.searchsorted(b.close_ts, np.asarray(ts_ns, dtype=np.int64), side="right") - 1
+        if not len(b.c):
+            return np.full(pos.shape, np.nan)
+        out = b.c[np.maximum(pos, 0)].astype(np.float64)
+        out[pos < 0] = np.nan
+        return out
+
     def ohlcv(self, symbol: str, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Bars of ``symbol`` with open time >= ``start`` that have **closed** by ``end``
         (``end`` is the query time; None = all). A copy; never includes a forming bar."""
@@ -234,6 +250,19 @@ class MarketDataService:
             return None
         pos = self._vix.position(_ns(ts))
         return float(self._vix.values[pos]) if pos >= 0 else None
+
+    def vix_path(self, ts_ns: IntArray) -> FloatArray:
+        """:meth:`vix` at each of the times ``ts_ns`` (int ns UTC array; NaN where
+        :meth:`vix` gives None)."""
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        if self._vix is None:
+            return np.full(ts.shape, np.nan)
+        pos = np.searchsorted(self._vix.ts, ts, side="right") - 1
+        if not len(self._vix.values):
+            return np.full(ts.shape, np.nan)
+        out = self._vix.values[np.maximum(pos, 0)].astype(np.float64)
+        out[pos < 0] = np.nan
+        return out
 
     def _levels(self, symbol: str) -> _Levels | None:
         return self._iv.get(symbol, self._vix)

@@ -435,9 +435,18 @@ class PaperBroker:
         starts a new day (DAY orders expire)."""
         return self._day_start_ns, self._day_end_ns
 
+    @property
+    def quote_source(self) -> QuoteSource | None:
+        """Where option legs are priced, filled and marked (None: stock only)."""
+        return self._options.quotes
+
     def note_quiet_bars(self, symbol: str, close_ts_ns: int) -> None:
         """Bars of ``symbol`` up to the one closing at ``close_ts_ns`` were fast-forwarded
-        (:mod:`tradekit.runtime.quiet`): remember the close, as :meth:`on_bar` would have."""
+        (:mod:`tradekit.runtime.quiet`; the ledger is marked at that bar's close): mark the
+        option positions on ``symbol`` at that close's quotes and remember the close, as
+        :meth:`on_bar` would have."""
+        if self._options.quotes is not None:
+            self._options.mark(self.ledger, symbol, close_ts_ns)
         self._last_close[symbol] = close_ts_ns
 
     def restore_orders(self, orders: Iterable[Order]) -> None:

@@ -309,6 +309,11 @@ class SyntheticChainProvider:
         As in :func:`generate_chain`.
     cache_size:
         Chains kept (LRU keyed by underlying and exact ``ts_ns``).
+    spot_path_fn, vol_path_fn:
+        Optional array twins of ``spot_fn`` / ``vol_fn``: ``(underlying, ts_ns array) ->
+        float array`` (NaN where unknown), equal to the scalar function at every time. With
+        them :meth:`quote_path` prices a contract over a whole span of times at once (a
+        backtest's marks and exit checks while a position is open).
 
     Examples
     --------
@@ -329,9 +334,13 @@ class SyntheticChainProvider:
         seed: int = 0,
         max_dte: int | None = None,
         cache_size: int = 32,
+        spot_path_fn: Callable[[str, IntArray], FloatArray] | None = None,
+        vol_path_fn: Callable[[str, IntArray], FloatArray] | None = None,
     ) -> None:
         self._spot_fn = spot_fn
         self._vol_fn = vol_fn
+        self._spot_path_fn = spot_path_fn
+        self._vol_path_fn = vol_path_fn
         self.r, self.q, self.seed, self.max_dte = r, q, seed, max_dte
         self._cache: OrderedDict[tuple[str, int, int | None, ChainReach | None], OptionChain] = (
             OrderedDict()
@@ -433,6 +442,64 @@ class SyntheticChainProvider:
         out = {k: float(rows[k][0]) for k in keys}
         out["spot"] = spot
         return out
+
+    @property
+    def prices_paths(self) -> bool:
+        """Whether :meth:`quote_path` can price a span at once (the array twins are given)."""
+        return self._spot_path_fn is not None and (
+            self._vol_path_fn is not None or not callable(self._vol_fn)
+        )
+
+    def quote_path(
+        self, contract: OptionContract, ts_ns: IntArray
+    ) -> tuple[FloatArray, FloatArray] | None:
+        """``(bid, ask)`` of ``contract`` at each of the times ``ts_ns`` (int ns UTC array):
+        :meth:`quote` at each time, NaN where it gives None, priced in one kernel call
+        (:func:`tradekit.options.nb.price_path_nb`). None when the provider has no array
+        twins of its spot and vol functions (:attr:`prices_paths`)."""
+        if not self.prices_paths:
+            return None
+        ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
+        n = ts.shape[0]
+        bid, ask = np.full(n, np.nan), np.full(n, np.nan)
+        if n == 0 or not (contract.strike > 0):
+            return bid, ask
+        u = contract.underlying
+        assert self._spot_path_fn is not None
+        spot = np.asarray(self._spot_path_fn(u, ts), dtype=np.float64)
+        if callable(self._vol_fn):
+            assert self._vol_path_fn is not None
+            vol = np.asarray(self._vol_path_fn(u, ts), dtype=np.float64)
+        else:
+            vol = np.full(n, float(self._vol_fn))
+        ok = (spot > 0) & (vol > 0)  # False for NaN, as in _inputs
+        hours, at_hour = np.unique(ts // _NS_PER_HOUR, return_inverse=True)
+        day_of_hour = [_trade_day_of_hour(int(h)) for h in hours]
+        close = np.zeros(n, np.int64)  # the expiry's close as listed that day (0: unlisted)
+        for day in set(day_of_hour):
+            found = _contract_listing(contract, day)
+            if found is not None:
+                same = [k for k, d in enumerate(day_of_hour) if d == day]
+                close[np.isin(at_hour, same)] = int(found[0][1][0])
+        ok &= close > ts  # listed and not expired
+        theta, phi, rho = np.empty(n), np.empty(n), np.empty(n)
+        for v in np.unique(vol[ok]):
+            rows = np.flatnonzero(ok & (vol == v))
+            surf = _vix_surface(float(v))
+            theta[rows], phi[rows] = surf.terms((close[rows] - ts[rows]) / _NS_PER_YEAR)
+            rho[rows] = float(surf.params.rho)
+        priced = np.flatnonzero(ok)
+        if priced.size == 0:
+            return bid, ask
+        lst = _listing(u, self.seed)
+        b, a = np.empty(priced.size), np.empty(priced.size)
+        nb.price_path_nb(
+            ts[priced], spot[priced], float(self.r), float(self.q), float(contract.strike),
+            float(right_code(contract.right)), close[priced], theta[priced], phi[priced],
+            rho[priced], lst.small_tick, lst.large_tick, lst.spread_pct, b, a,
+        )  # fmt: skip
+        bid[priced], ask[priced] = b, a
+        return bid, ask
 
     def quote(self, contract: OptionContract, ts_ns: int) -> Quote | None:
         """``Quote(bid, ask, spot)`` of ``contract`` at ``ts_ns`` (rules of

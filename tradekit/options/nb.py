@@ -572,6 +572,58 @@ def _bsm_delta(s, k, t, r, q, v, c):
     return c * dq * norm_cdf_pdf_nb(c * d1, norm_pdf_nb(d1))
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _row_vol(ts_ns, spot, strike, close_ns, r, q, theta_tv, phi, rho):
+    """``(t, iv, sd)`` of one row: years to the expiry's close, SSVI vol and the standard
+    deviations from the money the quote and size rules read."""
+    t = (close_ns - ts_ns) / _NS_PER_YEAR_F
+    k, v = _ssvi_row(spot, strike, t, r, q, theta_tv, phi, rho)
+    return t, v, abs(k) / max(v * math.sqrt(t), 1e-9)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _touch(theo, sd, small_tick, large_tick, spread_pct):
+    """``(bid, ask)`` of a model price ``theo`` (>= 0) ``sd`` standard deviations from the
+    money: the quote rule of :func:`price_rows_nb`."""
+    sdq = min(sd, 5.0)
+    half = 0.5 * small_tick + spread_pct * theo * (1.0 + 0.5 * sdq)
+    raw_b, raw_a = theo - half, theo + half
+    tb = small_tick if raw_b < 3.0 else large_tick
+    bid = max(math.floor(raw_b / tb + 1e-9) * tb, 0.0)
+    ask = math.ceil(raw_a / small_tick - 1e-9) * small_tick
+    if ask > 3.0:
+        ask = math.ceil(raw_a / large_tick - 1e-9) * large_tick
+    ask = max(ask, bid + (small_tick if bid < 3.0 else large_tick))
+    return np.rint(bid * 100.0) / 100.0, np.rint(ask * 100.0) / 100.0
+
+
+@njit(cache=True, error_model="numpy")
+def price_path_nb(
+    ts_ns, spot, r, q, strike, cp, close_ns, theta_tv, phi, rho, small_tick, large_tick,
+    spread_pct, bid, ask,
+):  # fmt: skip
+    """Bid and ask of one contract over time, into ``bid`` / ``ask``: at each ``ts_ns[i]``
+    with the underlying at ``spot[i]`` and the SSVI terms of its expiry then (``theta_tv[i]``,
+    ``phi[i]``, skew ``rho[i]``), the row :func:`price_rows_nb` would quote for the contract
+    (``strike``, ``cp`` +1.0 call / -1.0 put, its expiry closing at ``close_ns[i]`` as
+    listed that day), by the same operations. What a backtest's marks and exit checks read while a position is open."""
+    n = ts_ns.shape[0]
+    t = np.empty(n)
+    iv = np.empty(n)
+    sd = np.empty(n)
+    for i in range(n):
+        t[i], iv[i], sd[i] = _row_vol(
+            ts_ns[i], spot[i], strike, close_ns[i], r, q, theta_tv[i], phi[i], rho[i]
+        )
+    g = np.empty((7, n))
+    bsm_1d_nb(
+        spot, np.array([strike]), t, np.array([r]), np.array([q]), iv, np.array([cp]),
+        g[0], g[1], g[2], g[3], g[4], g[5], g[6],
+    )  # fmt: skip
+    for i in range(n):
+        bid[i], ask[i] = _touch(max(g[0, i], 0.0), sd[i], small_tick, large_tick, spread_pct)
+
+
 @njit(cache=True, error_model="numpy")
 def price_rows_nb(
     ts_ns, spot, r, q, strike, cp, pos, exp_days, close_ns, kind, theta_tv, phi, rho, day_num,
@@ -599,11 +651,9 @@ def price_rows_nb(
     sd = np.empty(n)
     for i in range(n):
         e = pos[i]
-        ti = (close_ns[e] - ts_ns) / _NS_PER_YEAR_F
-        k, v = _ssvi_row(spot, strike[i], ti, r, q, theta_tv[e], phi[e], rho)
-        t[i] = ti
-        iv[i] = v
-        sd[i] = abs(k) / max(v * math.sqrt(ti), 1e-9)
+        t[i], iv[i], sd[i] = _row_vol(
+            ts_ns, spot, strike[i], close_ns[e], r, q, theta_tv[e], phi[e], rho
+        )
     g = np.empty((7, n))
     bsm_1d_nb(
         np.array([spot]), strike, t, np.array([r]), np.array([q]), iv, cp,
@@ -613,17 +663,7 @@ def price_rows_nb(
     dte = np.empty(n, np.int64)
     for i in range(n):
         theo = max(g[0, i], 0.0)
-        sdq = min(sd[i], 5.0)
-        half = 0.5 * small_tick + spread_pct * theo * (1.0 + 0.5 * sdq)
-        raw_b, raw_a = theo - half, theo + half
-        tb = small_tick if raw_b < 3.0 else large_tick
-        bid = max(math.floor(raw_b / tb + 1e-9) * tb, 0.0)
-        ask = math.ceil(raw_a / small_tick - 1e-9) * small_tick
-        if ask > 3.0:
-            ask = math.ceil(raw_a / large_tick - 1e-9) * large_tick
-        ask = max(ask, bid + (small_tick if bid < 3.0 else large_tick))
-        bid = np.rint(bid * 100.0) / 100.0
-        ask = np.rint(ask * 100.0) / 100.0
+        bid, ask = _touch(theo, sd[i], small_tick, large_tick, spread_pct)
         e = pos[i]
         d = exp_days[e] - day_num
         cents = np.int64(np.rint(strike[i] * 100.0))

@@ -201,7 +201,9 @@ class Engine:
         for snap in self.ledger.snapshot():
             self.bus.publish("positions.snapshot", snap)
         self.counts["signals"] += len(out.signals)
-        self.counts["setups"] += len(setups)
+        self.counts["setups"] += len(setups) + out.passed
+        if out.passed:  # certain SKIPs the batch pipeline counted instead of building
+            self.counts["decisions.skip"] += out.passed
         self.counts["fills"] += len(fills)
         return BarOutcome(bar, out.signals, setups, decisions, fills)
 

@@ -49,6 +49,18 @@ def _exit_due(bo: float, bh: float, bl: float, close_ts: int, rules: ExitRules,
 
 
 @njit(cache=True)
+def _premium_exit_due(mark: float, premium: np.ndarray) -> bool:
+    """Whether the premium rules of an option position (``premium``: entry net premium per
+    unit, side, leg ratio, premium stop, take-all, take-half fractions; NaN for none, the
+    take-half NaN once taken) close something at the mid ``mark`` (the monitor's rules)."""
+    entry = premium[0]
+    if entry != entry or entry == 0.0:
+        return False
+    ret = (0.0 + premium[2] * mark - entry) / abs(entry) * premium[1]
+    return ret <= -premium[3] or ret >= premium[4] or ret >= premium[5]
+
+
+@njit(cache=True)
 def quiet_span(
     start: int,
     ts: np.ndarray,
@@ -60,35 +72,47 @@ def quiet_span(
     busy: np.ndarray,
     ts_end: int,
     close_end: int,
-    qty: float,
-    avg: float,
-    mult: float,
+    qty: np.ndarray,
+    avg: np.ndarray,
+    mult: np.ndarray,
+    marks: np.ndarray,
+    marks_base: int,
     cash: float,
     sod: float,
     loss_limit: float,
     check_loss: bool,
-    track_excursion: bool,
     rules: ExitRules,
     session_close_ns: int,
-    mae: float,
-    mfe: float,
+    premium: np.ndarray,
+    premium_row: np.ndarray,
+    track: np.ndarray,
+    mae: np.ndarray,
+    mfe: np.ndarray,
     equity_out: np.ndarray,
-) -> tuple[int, float, float]:
-    """Scan bars ``start, start + 1, ...`` while each one is quiet; return ``(end, mae, mfe)``.
+) -> int:
+    """Scan bars ``start, start + 1, ...`` while each one is quiet; return the first that is
+    not (bars ``start .. end - 1`` are quiet; ``end`` may be the end of the bars).
 
     A bar is quiet when it fires no setup (``busy``), opens before ``ts_end`` and closes before
     ``close_end`` (the current day and session), has valid prices, touches neither the stop
-    nor the next target of any managed position ``k`` (``rules``, one entry per array:
-    ``side[k]`` +1 long / -1 short, stop, next target — NaN for none), triggers none of their
-    time exits (absolute time stop ns, ``int64`` max for none; minutes-before-close stop and
-    end-of-day flatten minutes before ``session_close_ns``, NaN for none), and, with
-    ``check_loss``, leaves the day P&L
-    above ``-loss_limit × start-of-day equity``. For each quiet bar the equity after its mark
-    goes to ``equity_out`` and, with ``track_excursion``, the open P&L
-    ``qty × (close - avg) × mult`` updates ``mae`` / ``mfe`` as the ledger's marks would.
-    Bars ``start .. end - 1`` are quiet; ``end`` is the first bar that is not (or the end).
+    nor the next target of any managed stock position ``k`` (``rules``, one entry per array:
+    ``side[k]`` +1 long / -1 short, stop, next target — NaN for none), triggers none of the
+    managed positions' time exits (absolute time stop ns, ``int64`` max for none;
+    minutes-before-close stop and end-of-day flatten minutes before ``session_close_ns``, NaN
+    for none), gives every open position ``p`` (``qty[p]`` at average ``avg[p]``, multiplier
+    ``mult[p]``) a valid mark ``marks[p, t - marks_base]`` (the close for stock, the quote mid
+    for an option; > 0 and finite; the marks end where the span must), at which no option
+    plan's premium rules (``premium[r]`` on the marks of position ``premium_row[r]``, see
+    :func:`_premium_exit_due`) close anything, and, with ``check_loss``, leaves the day P&L
+    above ``-loss_limit × start-of-day equity``.
+
+    For each quiet bar the equity after its marks (``cash`` + the positions' market values,
+    summed in the ledger's order) goes to ``equity_out``, and for each position with
+    ``track[p]`` the open P&L ``qty × (mark - avg) × mult`` updates ``mae[p]`` / ``mfe[p]``
+    as the ledger's marks would.
     """
     n = ts.shape[0]
+    k_pos = qty.shape[0]
     inf = np.inf
     t = start
     while t < n:
@@ -103,18 +127,38 @@ def quiet_span(
             break
         if _exit_due(bo, bh, bl, close_ts, rules, session_close_ns):
             break
-        equity = cash + qty * bc * mult if qty != 0.0 else cash
+        col = t - marks_base
+        if col >= marks.shape[1]:
+            break
+        value = 0.0
+        valid = True
+        for p in range(k_pos):
+            px = marks[p, col]
+            if not 0.0 < px < inf:
+                valid = False
+                break
+            value += qty[p] * px * mult[p]
+        if not valid:
+            break
+        for r in range(premium.shape[0]):
+            if _premium_exit_due(marks[premium_row[r], col], premium[r]):
+                valid = False
+                break
+        if not valid:
+            break
+        equity = cash + value
         if check_loss:
             base = sod if sod > 0.0 else equity
             day_pnl = equity - sod
             if not (math.isfinite(day_pnl) and day_pnl > -loss_limit * base):
                 break
-        if track_excursion:
-            pnl = qty * (bc - avg) * mult
-            if pnl < mae:
-                mae = pnl
-            elif pnl > mfe:
-                mfe = pnl
+        for p in range(k_pos):
+            if track[p]:
+                pnl = qty[p] * (marks[p, col] - avg[p]) * mult[p]
+                if pnl < mae[p]:
+                    mae[p] = pnl
+                elif pnl > mfe[p]:
+                    mfe[p] = pnl
         equity_out[t] = equity
         t += 1
-    return t, mae, mfe
+    return t

@@ -304,18 +304,23 @@ class PrecomputedPipeline:
             )
         self._t = t + 1
         setups: list[Setup] = []
+        passed = 0
         if self._setup_mask[t]:  # the next fired bar: update goes bar by bar, skip_to spares
-            fired, setup = self._pending.build_next()  # the fired bars
-            if fired != t:
-                raise RuntimeError(f"setup of bar {fired} read at bar {t}")
-            if setup is not None:
-                setups.append(setup)
+            if self._busy[t]:  # the fired bars
+                fired, setup = self._pending.build_next()
+                if fired != t:
+                    raise RuntimeError(f"setup of bar {fired} read at bar {t}")
+                if setup is not None:
+                    setups.append(setup)
+            else:  # a certain SKIP on a bar processed for another reason: counted, not built
+                passed = self._pending.skip_before(t + 1)
+                self.n_setups_passed += passed
         if not self._build_signals:
             self.n_signals += int(self._signal_counts[t])
-            return PipelineOutput([], setups)
+            return PipelineOutput([], setups, passed)
         signals = self.signals_at(t) if self._signal_counts[t] else []
         self.n_signals += len(signals)
-        return PipelineOutput(signals, setups)
+        return PipelineOutput(signals, setups, passed)
 
     def state_dict(self) -> dict[str, Any]:
         """Where the replay stands (the batch result itself is rebuilt from the bars)."""

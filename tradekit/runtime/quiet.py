@@ -1,10 +1,11 @@
 """Fast-forward of a replay over *quiet* bars, where the engine provably only marks.
 
 A backtest knows its bars in advance, and on most of them nothing happens: no setup fires, no
-order is working, the open position's stop and next target are not touched, no time exit is
-due, the daily-loss limit is not reached. On such a bar :meth:`Engine.on_bar
-<tradekit.runtime.kernel.Engine.on_bar>` only marks the position at the close (equity, the
-round trip's best and worst open P&L), remembers the price and counts the bar. A run of those
+order is working, the open position's stop and next target are not touched, no premium or
+time exit is due, the daily-loss limit is not reached. On such a bar :meth:`Engine.on_bar
+<tradekit.runtime.kernel.Engine.on_bar>` only marks the positions (at the close, an option at
+its quote mid: equity, each round trip's best and worst open P&L), remembers the price and
+counts the bar. A run of those
 bars is a *quiet span*: the numba scan :func:`~tradekit.runtime.nb.quiet_span` finds where it
 ends and computes the equity of every bar in it, and :meth:`Engine.fast_forward
 <tradekit.runtime.kernel.Engine.fast_forward>` leaves the engine as the last of them would
@@ -20,9 +21,15 @@ at every bar):
   which keeps no decision records: its setup and SKIP decision are counted, not built;
 * nobody listens to the bars or the position snapshots (the feed has no subscriber, the bus
   no ``bars.<symbol>`` / ``positions.snapshot`` handler) and no kill file is watched;
-* at the span's start: no working order and no exit plan waiting for its fill, at most one
-  open position (a stock position of the symbol) under at most one stock exit plan, and the
-  span stays inside the current day and, with a managed position, inside its session.
+* at the span's start: no working order and no exit plan waiting for its fill; either at
+  most one open position, a stock position of the symbol under any number of stock exit
+  plans, or only option positions on the symbol (any number, each under at most single-leg
+  plans with premium and time exits, none due to close at its DTE today) when the quote
+  source can price a contract over a span at once
+  (:meth:`~tradekit.options.chain.SyntheticChainProvider.quote_path`: the same quotes as one
+  by one); the span stays inside the current day and, with a managed position, inside its
+  session. Option positions are marked at their quote mids, and a bar where one has no
+  valid quote, or a premium rule acts, is not quiet.
 
 The signals the quiet bars reveal are still published, bar by bar with the clock at each
 bar's close (when the pipeline builds them), so every record and its log time is what the
@@ -32,16 +39,19 @@ per-bar loop gives: the parity tests compare the two on stock, options and daily
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tradekit.core.clock import SimClock
 from tradekit.core.enums import TradingState
+from tradekit.portfolio._dates import ny_date
 from tradekit.runtime.nb import quiet_span
 
 if TYPE_CHECKING:
     from tradekit._typing import FloatArray, IntArray
+    from tradekit.core.events import OptionContract
     from tradekit.data.feeds import ReplayFeed
     from tradekit.execution.monitor import ManagedPosition
     from tradekit.runtime.kernel import Engine
@@ -50,6 +60,14 @@ if TYPE_CHECKING:
 __all__ = ["QuietBars"]
 
 _NO_TIME = np.iinfo(np.int64).max
+#: the scan's premium rules when no option plan is open
+_NO_PREMIUM = np.empty((0, 6))
+_NO_ROWS = np.empty(0, np.int64)
+QuotePath = Callable[["OptionContract", "IntArray"], "tuple[FloatArray, FloatArray] | None"]
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else float(x)
 
 
 def _exit_rules(
@@ -94,6 +112,15 @@ class QuietBars:
         self._closes = self._ts + self._dur
         self._busy = pipeline.busy_mask()
         self._publish = pipeline.builds_signals
+        # option positions are marked at their quote: priced a span at a time when the quote
+        # source can (a synthetic chain with array spot and vol), else not fast-forwarded
+        quotes = engine.broker.quote_source
+        self._quote_path: QuotePath | None = (
+            quotes.quote_path if getattr(quotes, "prices_paths", False) else None  # type: ignore[union-attr]
+        )
+        self._mark_cache: dict[OptionContract, tuple[int, int, FloatArray]] = {}
+        self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
+        self._no_marks = np.empty((0, self._c.shape[0]))
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
         #: bars fast-forwarded so far, and the spans they came in
@@ -138,41 +165,115 @@ class QuietBars:
         if self._ts[i] < day_start:
             return i
         opened = ledger.open_positions()
-        pos = None
-        if opened:
-            pos = opened[0]
-            if len(opened) > 1 or pos.symbol != self.symbol or pos.contract is not None:
+        contracts = [p.contract for p in opened if p.contract is not None]
+        if contracts:
+            if len(contracts) < len(opened) or self._quote_path is None:
+                return i  # stock beside options, or options without span quotes
+            if any(c.underlying != self.symbol for c in contracts):
                 return i
+        elif len(opened) > 1 or (opened and opened[0].symbol != self.symbol):
+            return i
         managed = broker.managed_positions(self.symbol)
         session_close = 0
+        premium, premium_row = _NO_PREMIUM, _NO_ROWS
         if managed:
-            if pos is None or any(m.legs for m in managed):
+            if not opened:
+                return i
+            if contracts:
+                found = self._premium_rules(managed, contracts, int(self._ts[i]))
+                if found is None:
+                    return i
+                premium, premium_row = found
+            elif any(m.legs for m in managed):
                 return i
             session = eng.calendar.session_bounds(int(self._ts[i]))
             if session is None:
                 return i
             session_close = session[1]
             ts_end = min(ts_end, session_close)
+        if contracts:
+            marks, base = self._option_marks(contracts, i, ts_end), i
+        else:
+            marks, base = (self._c_row if opened else self._no_marks), 0
         rules = _exit_rules(managed, eng.config.execution.flatten_intraday_minutes_before_close)
         close_end = min(ledger.day_end_ns, risk.day_end_ns(eng.clock.now_ns()))
-        trade = pos.trade if pos is not None else None
-        j, mae, mfe = quiet_span(
+        k = len(opened)
+        qty, avg, mult = np.empty(k), np.empty(k), np.empty(k)
+        track, mae, mfe = np.zeros(k, np.bool_), np.zeros(k), np.zeros(k)
+        trades = []
+        for n, p in enumerate(opened):
+            qty[n], avg[n], mult[n] = p.qty, p.avg_price, p.multiplier
+            trade = p.trade
+            trades.append(trade)
+            if trade is not None:
+                track[n], mae[n], mfe[n] = True, trade.mae, trade.mfe
+        j = quiet_span(
             i, self._ts, self._dur, self._o, self._h, self._lo, self._c, self._busy,
-            ts_end, close_end,
-            pos.qty if pos is not None else 0.0,
-            pos.avg_price if pos is not None else 0.0,
-            pos.multiplier if pos is not None else 1.0,
+            ts_end, close_end, qty, avg, mult, marks, base,
             ledger.cash, ledger.start_of_day_equity, risk.daily_loss_limit,
-            risk.trading_state is not TradingState.HALTED, trade is not None,
-            rules, session_close,
-            trade.mae if trade is not None else 0.0, trade.mfe if trade is not None else 0.0,
-            equity_out,
+            risk.trading_state is not TradingState.HALTED,
+            rules, session_close, premium, premium_row, track, mae, mfe, equity_out,
         )  # fmt: skip
         if j > i:
-            self._apply(i, j, mae, mfe)
+            for n, trade in enumerate(trades):
+                if trade is not None:
+                    trade.mae, trade.mfe = float(mae[n]), float(mfe[n])
+            self._apply(i, j)
         return j
 
-    def _apply(self, i: int, j: int, mae: float, mfe: float) -> None:
+    def _premium_rules(
+        self, managed: list[ManagedPosition], contracts: list[OptionContract], ts_ns: int
+    ) -> tuple[FloatArray, IntArray] | None:
+        """The scan's premium rules of the plans managing single-leg positions in
+        ``contracts`` (the open positions, in order), with the position each one reads; None
+        when the bars cannot be fast-forwarded (a structure, price exits on an option, a plan
+        on a contract not held, or a DTE close due today)."""
+        rows = np.empty((len(managed), 6))
+        which = np.empty(len(managed), np.int64)
+        today = ny_date(ts_ns)
+        for r, m in enumerate(managed):
+            plan = m.plan
+            if len(m.legs) != 1 or plan.has_price_exits:
+                return None
+            leg = m.legs[0]
+            if leg.contract not in contracts:
+                return None
+            if plan.close_at_dte is not None and (
+                (leg.contract.expiry - today).days <= plan.close_at_dte
+            ):
+                return None  # the monitor closes it on this bar
+            half = plan.take_half_pct if not m.half_taken else None
+            rows[r] = (m.entry_price, float(m.side), float(leg.ratio),
+                       _nan(plan.premium_stop_pct), _nan(plan.take_all_pct), _nan(half))  # fmt: skip
+            which[r] = contracts.index(leg.contract)
+        return rows, which
+
+    def _option_marks(self, contracts: list[OptionContract], i: int, ts_end: int) -> FloatArray:
+        """Marks (quote mids; NaN where no valid quote) of each of ``contracts`` at the
+        closes of bars ``i`` up to the first opening at ``ts_end`` (a day at most), one row
+        per contract; a contract's quotes are priced once per span of the day."""
+        stop = int(np.searchsorted(self._ts, ts_end, side="left"))
+        out = np.empty((len(contracts), max(stop - i, 0)))
+        cache = self._mark_cache
+        if len(cache) > 32:
+            for c in [c for c, (_, hi, _) in cache.items() if hi <= i]:
+                del cache[c]
+        for r, contract in enumerate(contracts):
+            hit = cache.get(contract)
+            if hit is None or not (hit[0] <= i and stop <= hit[1]):
+                assert self._quote_path is not None
+                found = self._quote_path(contract, self._closes[i:stop])
+                mids = np.full(stop - i, math.nan)
+                if found is not None:
+                    bid, ask = found
+                    ok = (bid >= 0.0) & (ask > 0.0) & (ask >= bid) & np.isfinite(bid + ask)
+                    mids[ok] = 0.5 * (bid[ok] + ask[ok])
+                hit = (i, stop, mids)
+                cache[contract] = hit
+            out[r] = hit[2][i - hit[0] : stop - hit[0]]
+        return out
+
+    def _apply(self, i: int, j: int) -> None:
         eng, pipe = self.engine, self.pipeline
         closes = self._closes
         published = 0
@@ -192,9 +293,6 @@ class QuietBars:
         close_ts = int(closes[last])
         if self._clock is not None:
             self._clock.set_time(close_ts)
-        pos = eng.ledger.position(self.symbol)
-        if pos is not None and pos.trade is not None:
-            pos.trade.mae, pos.trade.mfe = mae, mfe
         eng.fast_forward(self.symbol, j - i, close_ts, float(self._c[last]), certain_skips=passed)
         self.feed.skip_to(j)
         self.skipped += j - i

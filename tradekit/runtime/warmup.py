@@ -33,6 +33,7 @@ from tradekit.core.events import Bar, Setup
 
 if TYPE_CHECKING:
     from tradekit.execution.base import QuoteSource
+    from tradekit.options.chain import SyntheticChainProvider
     from tradekit.runtime.kernel import Engine
 
 __all__ = ["GROUPS", "cache_is_cold", "main", "warm_kernels"]
@@ -159,6 +160,10 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
         # a backtest's quiet-bar scan (tradekit.runtime.quiet), with its real argument types
         cfg = w.engine.config.with_overrides({"decision.vix_missing_policy": "allow"})
         run_backtest(w.history.iloc[:390], cfg, record="summary")
+        # and the quotes of an open option position over a span (SyntheticChainProvider)
+        prov = cast("SyntheticChainProvider", w.engine.broker.quote_source)
+        ts = w.history.index.asi8[400:410]
+        prov.quote_path(prov.chain("SPY", int(ts[0])).contract(0), ts)
 
     return [(GROUPS[0], data), (GROUPS[1], signals), (GROUPS[2], decisions), (GROUPS[3], execution)]
 

@@ -116,10 +116,14 @@ class PipelineOutput:
         its close (their ``timeframe`` is the HTF and ``index`` an HTF position).
     setups : list of Setup
         At most one confluence setup (SIGNALS.md §5.1).
+    passed : int
+        Setups of this bar passed over as certain SKIPs, counted but not built (a batch
+        pipeline told to, :meth:`~tradekit.runtime.precomputed.PrecomputedPipeline.pass_over_setups`).
     """
 
     signals: list[Signal] = field(default_factory=list)
     setups: list[Setup] = field(default_factory=list)
+    passed: int = 0
 
 
 def _config(config: AlgorithmConfig | None) -> AlgorithmConfig:

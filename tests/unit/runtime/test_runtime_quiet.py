@@ -19,14 +19,16 @@ from hypothesis import strategies as st
 
 from tradekit.config import AlgorithmConfig
 from tradekit.core.bus import EventBus
-from tradekit.core.events import Bar, to_dict
-from tradekit.data.datasets import synthetic_intraday
+from tradekit.core.enums import Right
+from tradekit.core.events import Bar, Leg, OptionContract, to_dict
+from tradekit.data.datasets import synthetic_intraday, synthetic_vix
+from tradekit.data.market import MarketDataService
 from tradekit.execution.exits import ExitPlan
-from tradekit.execution.monitor import ManagedPosition, price_exits, time_exit
+from tradekit.execution.monitor import ManagedPosition, premium_exits, price_exits, time_exit
 from tradekit.runtime import kernel
 from tradekit.runtime.backtest import BacktestResult, EventRecorder, run_backtest
-from tradekit.runtime.nb import quiet_span
-from tradekit.runtime.quiet import _exit_rules
+from tradekit.runtime.nb import _premium_exit_due, quiet_span
+from tradekit.runtime.quiet import _NO_PREMIUM, _NO_ROWS, QuietBars, _exit_rules
 from tradekit.strategy import SmaCross
 
 
@@ -186,10 +188,11 @@ def test_the_scan_sees_an_exit_exactly_when_the_monitor_has_one(
         time_exit(m, bar.close_ts_ns, _CLOSE, dt.date(2024, 3, 4), flatten_minutes) is not None
     )
     one = lambda v: np.array([v])  # noqa: E731
-    end, _, _ = quiet_span(
+    end = quiet_span(
         0, one(ts), one(_NS_MIN), one(o), one(h), one(lo), one(c), np.zeros(1, np.bool_),
-        _CLOSE, _CLOSE + 10 * 3_600_000_000_000, 10.0, 100.0, 1.0, 0.0, 100_000.0, 0.02,
-        False, True, rules, _CLOSE, 0.0, 0.0, np.empty(1),
+        _CLOSE, _CLOSE + 10 * 3_600_000_000_000, one(10.0), one(100.0), one(1.0),
+        one(c).reshape(1, 1), 0, 0.0, 100_000.0, 0.02, False, rules, _CLOSE,
+        _NO_PREMIUM, _NO_ROWS, np.ones(1, np.bool_), np.zeros(1), np.zeros(1), np.empty(1),
     )  # fmt: skip
     assert (end == 0) == monitor_exits
 
@@ -202,16 +205,19 @@ def test_the_scan_writes_the_ledgers_equity_and_excursion() -> None:
     dur = np.full(n, _NS_MIN, dtype=np.int64)
     eq = np.empty(n)
     empty_i, empty_f = np.empty(0, np.int64), np.empty(0)
-    end, mae, mfe = quiet_span(
+    mae, mfe = np.zeros(1), np.zeros(1)
+    end = quiet_span(
         0, ts, dur, c, c + 0.05, c - 0.05, c, np.zeros(n, np.bool_), _CLOSE, _CLOSE,
-        -7.0, 100.0, 1.0, 50_000.0, 49_000.0, 0.02, True, True,
-        (empty_i, empty_f, empty_f, empty_i, empty_f, empty_f), _CLOSE, 0.0, 0.0, eq,
+        np.array([-7.0]), np.array([100.0]), np.array([1.0]), c.reshape(1, -1), 0,
+        50_000.0, 49_000.0, 0.02, True,
+        (empty_i, empty_f, empty_f, empty_i, empty_f, empty_f), _CLOSE, _NO_PREMIUM, _NO_ROWS,
+        np.ones(1, np.bool_), mae, mfe, eq,
     )  # fmt: skip
     assert end == n
     assert eq.tolist() == [50_000.0 + -7.0 * float(x) * 1.0 for x in c]
     pnl = [-7.0 * (float(x) - 100.0) * 1.0 for x in c]
-    assert mae == min(0.0, *pnl) and mfe == max(0.0, *pnl)
-    assert math.isfinite(mae)
+    assert mae[0] == min(0.0, *pnl) and mfe[0] == max(0.0, *pnl)
+    assert math.isfinite(mae[0])
 
 
 def test_progress_is_reported_without_stopping_the_fast_forward() -> None:
@@ -226,3 +232,82 @@ def test_progress_is_reported_without_stopping_the_fast_forward() -> None:
     assert calls[-1] == (n, n) and all(t == n for _, t in calls)
     done = [d for d, _ in calls]
     assert done == sorted(done) and 50 <= len(calls) <= 101
+
+
+pcts = st.one_of(st.none(), st.floats(0.05, 1.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entry=st.one_of(st.floats(-5.0, 5.0), st.just(0.0)),
+    side=st.sampled_from([1, -1]),
+    ratio=st.sampled_from([1, 2, -1]),
+    stop=pcts,
+    take_all=pcts,
+    take_half=pcts,
+    half_taken=st.booleans(),
+    qty=st.sampled_from([1.0, 3.0]),
+    mid=st.floats(0.01, 10.0),
+)
+def test_the_scan_sees_a_premium_exit_exactly_when_the_monitor_acts(
+    entry: float, side: int, ratio: int, stop: float | None, take_all: float | None,
+    take_half: float | None, half_taken: bool, qty: float, mid: float,
+) -> None:  # fmt: skip
+    """The scan ends a span where the monitor's premium rules close something or change
+    their own state (take-half taken on a single contract closes nothing but is taken)."""
+    contract = OptionContract("SPY", dt.date(2024, 3, 8), 100.0, Right.CALL)
+    plan = ExitPlan(premium_stop_pct=stop, take_all_pct=take_all, take_half_pct=take_half)
+    m = ManagedPosition("k", "SPY", side, plan, (), False, legs=(Leg(contract, ratio),),
+                        qty=qty, entry_price=entry, half_taken=half_taken)  # fmt: skip
+    probe = dataclasses.replace(m)
+    acts = bool(premium_exits(probe, 0.0 + ratio * mid)) or probe.half_taken != m.half_taken
+    half = take_half if take_half is not None and not half_taken else None
+    rules = np.array([entry, float(side), float(ratio), *(math.nan if x is None else x
+                                                           for x in (stop, take_all, half))])  # fmt: skip
+    assert _premium_exit_due(mid, rules) == acts
+
+
+def _option_run(skip: bool, **kw: Any) -> tuple[BacktestResult, EventRecorder]:
+    hist = synthetic_intraday("SPY", start="2023-02-27", days=40, seed=3)
+    svc = MarketDataService.with_synthetic_chains(
+        {"SPY": hist}, vix=synthetic_vix(hist, per="day"), seed=3
+    )
+    bus = EventBus()
+    rec = EventRecorder(bus)
+    # the synthetic VIX runs high: let gate 2 pass more often, for more option trades
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min").with_overrides(
+        {"decision.max_vix": 90.0}
+    )
+    res = run_backtest(hist.iloc[-8 * 390 :], cfg, market=svc, quotes=svc.chain_provider,
+                       bus=bus, skip_quiet=skip, keep_engine=True, **kw)  # fmt: skip
+    return res, rec
+
+
+def test_open_option_positions_are_fast_forwarded_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Option positions are marked at their quote mids and watched for premium and time
+    exits over quiet spans: the records, equity, trades (excursions included), the ledger's
+    last marks and Greeks are those of the per-bar replay."""
+    spans: list[int] = []
+    real = QuietBars._option_marks
+
+    def counted(self: QuietBars, contracts: Any, i: int, ts_end: int) -> Any:
+        spans.append(len(contracts))
+        return real(self, contracts, i, ts_end)
+
+    monkeypatch.setattr(QuietBars, "_option_marks", counted)
+    fast, slow = _option_run(True), _option_run(False)
+    _assert_same(fast, slow)
+    assert fast[0].summary["trades"] >= 5 and len(spans) >= 5, (fast[0].summary, len(spans))
+    assert max(spans) >= 2, "spans with several option positions open must occur"
+    assert any(f.multiplier == 100.0 for f in fast[1].fills)
+    ea, eb = fast[0].engine, slow[0].engine
+    assert ea is not None and eb is not None
+    pa = {s: (p.qty, p.mark, p.mark_ts_ns, p.unit_greeks) for s, p in ea.ledger.positions.items()}
+    pb = {s: (p.qty, p.mark, p.mark_ts_ns, p.unit_greeks) for s, p in eb.ledger.positions.items()}
+    assert pa == pb
+    # metrics only: the same summary and equity as the per-bar replay
+    a = _option_run(True, record="summary")[0]
+    assert a.summary == slow[0].summary
+    pd.testing.assert_series_equal(a.equity, slow[0].equity)
