@@ -68,6 +68,8 @@ from tradekit.decision.gates import (
     ScoreModeGate,
     SessionVolatilityGate,
     SignalIntegrityGate,
+    StateGate,
+    refused_on_state,
 )
 from tradekit.decision.prescreen import certain_failures, setup_batch
 from tradekit.decision.scoring import Scorer, SetupScore
@@ -171,6 +173,7 @@ class DecisionEngine:
             DailyLimitsGate(dc),
             *extra_gates,
         )
+        self._state_gates = tuple(g for g in self.gates if isinstance(g, StateGate))
 
     # -- building blocks (reused by the options-aware engine) ----------------------------------
     def vix_at(self, ts_ns: int) -> float | None:
@@ -245,6 +248,15 @@ class DecisionEngine:
         return decision
 
     # -- public API -----------------------------------------------------------------------------
+    def refused_on_state(self, setup: Setup) -> bool:
+        """Whether a gate that reads only the account state (daily limits and cooldowns, the
+        trading state: :class:`~tradekit.decision.gates.StateGate`) refuses ``setup`` now, so
+        that :meth:`decide` would give SKIP whatever the rest. Raises as :meth:`decide` does
+        for a mistyped setup; a refused setup is not decided, so nothing else it might
+        raise is raised."""
+        check_setup_types(setup)
+        return refused_on_state(self._state_gates, setup, self.account.summary(), self.entries)
+
     def decide(self, setup: Setup) -> Decision:
         """Evaluate all gates for ``setup`` and return the decision (published if a bus is set).
 

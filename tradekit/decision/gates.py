@@ -42,8 +42,10 @@ __all__ = [
     "ScoreModeGate",
     "SessionVolatilityGate",
     "SignalIntegrityGate",
+    "StateGate",
     "TradingStateGate",
     "TradingStateView",
+    "refused_on_state",
 ]
 
 
@@ -344,8 +346,17 @@ class DailyLimitsGate:
     )
 
     def evaluate(self, ctx: GateContext) -> GateResult:
-        cfg, s, acct = self.cfg, ctx.setup, ctx.account
-        n = ctx.entries.trades_on_day_of(s.ts_ns)
+        return self._check(ctx.setup, ctx.account, ctx.entries)
+
+    def refuses_on_state(self, setup: Setup, account: AccountSummary, entries: EntryLog) -> bool:
+        """Whether this gate fails ``setup`` now: it reads only the account and the entry
+        log (and the setup's time, symbol and kinds), so a failure makes the decision a SKIP
+        whatever the other gates say (a metrics-only replay counts it without deciding)."""
+        return not self._check(setup, account, entries).passed
+
+    def _check(self, s: Setup, acct: AccountSummary, entries: EntryLog) -> GateResult:
+        cfg = self.cfg
+        n = entries.trades_on_day_of(s.ts_ns)
         if n >= cfg.max_trades_per_day:
             return self._memo.get(n) or _remember(
                 self._memo,
@@ -368,9 +379,9 @@ class DailyLimitsGate:
                 floor_pnl,
                 f"day P&L {acct.day_pnl:.2f} <= limit {floor_pnl:.2f}",
             )
-        cd = ctx.entries.active_cooldown(s.ts_ns, s.symbol, s.active_signals, cfg)
+        cd = entries.active_cooldown(s.ts_ns, s.symbol, s.active_signals, cfg)
         if cd is not None:
-            until = local_time(cd.until_ns, ctx.entries.tz)
+            until = local_time(cd.until_ns, entries.tz)
             return GateResult(
                 self.name,
                 False,
@@ -389,6 +400,24 @@ class DailyLimitsGate:
                 f"{n} trades today; no cooldown",
             ),
         )
+
+
+@runtime_checkable
+class StateGate(Protocol):
+    """A gate that can tell, from the account and the entry log alone, that it fails a
+    setup now (:meth:`DailyLimitsGate.refuses_on_state`): a metrics-only replay counts such
+    a setup as a SKIP without deciding it."""
+
+    def refuses_on_state(
+        self, setup: Setup, account: AccountSummary, entries: EntryLog
+    ) -> bool: ...
+
+
+def refused_on_state(
+    gates: tuple[StateGate, ...], setup: Setup, account: AccountSummary, entries: EntryLog
+) -> bool:
+    """Whether one of ``gates`` (the :class:`StateGate` s of an engine) fails ``setup`` now."""
+    return any(g.refuses_on_state(setup, account, entries) for g in gates)
 
 
 class TradingStateView(Protocol):
@@ -421,6 +450,12 @@ class TradingStateGate:
         init=False,
         repr=False,
     )
+
+    def refuses_on_state(self, setup: Setup, account: AccountSummary, entries: EntryLog) -> bool:
+        """Whether this gate fails now (the trader is HALTED): see
+        :meth:`DailyLimitsGate.refuses_on_state`."""
+        state = getattr(self.source.trading_state, "value", str(self.source.trading_state))
+        return state == "HALTED"
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         state = getattr(self.source.trading_state, "value", str(self.source.trading_state))

@@ -59,6 +59,8 @@ from tradekit.decision.gates import (
     ScoreModeGate,
     SessionVolatilityGate,
     SignalIntegrityGate,
+    StateGate,
+    refused_on_state,
 )
 from tradekit.decision.option_gates import (
     EventCalendarGate,
@@ -205,6 +207,10 @@ class OptionsDecisionEngine:
                 self.stock.calendar, p.session_start, p.session_end, self.stock.tz
             )
             self._gates[tf] = self._build_gates(p, self._windows[tf], extra_gates)
+        self._state_gates = {
+            tf: tuple(g for g in gates if isinstance(g, StateGate))
+            for tf, gates in self._gates.items()
+        }
 
     def _build_gates(
         self, p: OptionClassParams, window: SessionWindow, extra: Sequence[Gate]
@@ -381,6 +387,16 @@ class OptionsDecisionEngine:
 
         batch = setup_batch(cols, self._scorers[tf], need, self.stock.vix_at, iv_rank_at)
         return certain_failures(self._gates[tf], batch)
+
+    def refused_on_state(self, setup: Setup, *, target_dte: int | None = None) -> bool:
+        """Whether a gate that reads only the account state refuses ``setup`` now, so that
+        :meth:`evaluate` would give SKIP without the chain being needed (see
+        :meth:`DecisionEngine.refused_on_state`)."""
+        if not self.is_option_underlying(setup.symbol):
+            return self.stock.refused_on_state(setup)
+        check_setup_types(setup)
+        gates = self._state_gates[classify_timeframe(setup.timeframe, target_dte)]
+        return refused_on_state(gates, setup, self.account.summary(), self.stock.entries)
 
     def evaluate(self, setup: Setup, *, target_dte: int | None = None) -> OptionsEvaluation:
         """Decide ``setup``; options path for option underlyings, directional otherwise."""

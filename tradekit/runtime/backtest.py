@@ -321,6 +321,7 @@ def run_backtest(
     quiet = QuietBars.for_replay(engine, feed, batches[0]) if skip_quiet and batches else None
     if quiet is not None and prescreen and summary_only and not watched:
         quiet.pass_over_certain_skips()  # no records kept: count them instead of deciding
+        engine.count_state_refusals = True  # ... and the refusals on the account state
     n = len(feed)
     eq_val = np.empty(n, dtype=np.float64)
     step = max(1, n // 100)
@@ -348,7 +349,7 @@ def run_backtest(
     counts = rec.counts()
     passed = sum(p.n_setups_passed for p in batches)  # certain SKIPs, counted not decided
     counts["setups"] += passed
-    counts["decisions"] += passed
+    counts["decisions"] += passed + engine.refusals_counted
     if not build_signals:  # counted by the batch pipelines, never published
         counts["signals"] += sum(p.n_signals for p in batches)
     summary = {

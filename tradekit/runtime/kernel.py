@@ -177,6 +177,12 @@ class Engine:
         self._pipelines: dict[str, BarPipeline] = {}
         self.counts: Counter[str] = Counter()
         self.strategy: Strategy = strategy if strategy is not None else ConfluenceStrategy()
+        #: a metrics-only replay (no setup or decision records, nobody listening to them)
+        #: sets this: a setup a gate refuses on the account state alone (daily limits,
+        #: cooldowns, HALTED) is counted as a SKIP, not decided (its decision would be SKIP
+        #: and change nothing); :attr:`refusals_counted` of them so far
+        self.count_state_refusals = False
+        self.refusals_counted = 0
         self._strategy = StrategyDriver(self.strategy, self)
 
     # -- the one entry point -------------------------------------------------------------------
@@ -197,7 +203,9 @@ class Engine:
         decisions: list[Decision] = []
         for setup in setups:
             self.bus.publish("setups.new", setup)
-            decisions.append(self._decide(setup))
+            decision = self._decide(setup)
+            if decision is not None:
+                decisions.append(decision)
         for snap in self.ledger.snapshot():
             self.bus.publish("positions.snapshot", snap)
         self.counts["signals"] += len(out.signals)
@@ -256,7 +264,13 @@ class Engine:
             raise TypeError(f"{symbol} runs a {type(pipe).__name__}, not a streaming pipeline")
         return pipe
 
-    def _decide(self, setup: Setup) -> Decision:
+    def _decide(self, setup: Setup) -> Decision | None:
+        """Decide ``setup`` and send an ENTER; None when it was only counted as refused on the
+        account state (:attr:`count_state_refusals`)."""
+        if self.count_state_refusals and self.decider.refused_on_state(setup):
+            self.counts["decisions.skip"] += 1
+            self.refusals_counted += 1
+            return None
         plan: ExitPlan | None
         if isinstance(self.decider, OptionsDecisionEngine):
             ev = self.decider.evaluate(setup)

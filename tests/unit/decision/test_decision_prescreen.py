@@ -207,3 +207,55 @@ def test_session_window_contains_equals_check(window: tuple[str | None, str | No
     assert (sw.contains(ts) == want).all()
     assert want.any() and not want.all()
     assert sw.contains(np.empty(0, dtype=np.int64)).shape == (0,)
+
+
+# -- refusals on the account state (StateGate) ---------------------------------------------------
+def _state_case(kind: str) -> tuple[pd.DataFrame, AlgorithmConfig, dict[str, Any]]:
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    if kind == "stock":
+        bars = synthetic_intraday("SPY", start="2024-03-04", days=10, seed=7)
+        return bars, cfg, {"market": lambda ts: 18.0}
+    if kind == "halted":
+        bars = synthetic_intraday("SPY", start="2024-03-04", days=10, seed=7)
+        cfg = cfg.with_overrides(
+            {"decision.daily_loss_limit": 0.0015, "risk.daily_loss_action": "HALTED"}
+        )
+        return bars, cfg, {"market": lambda ts: 18.0}
+    hist = synthetic_intraday("SPY", start="2023-02-27", days=40, seed=3)
+    svc = MarketDataService.with_synthetic_chains(
+        {"SPY": hist}, vix=synthetic_vix(hist, per="day"), seed=3
+    )
+    cfg = cfg.with_overrides({"decision.max_vix": 90.0})
+    return hist.iloc[-8 * 390 :], cfg, {"market": svc, "quotes": svc.chain_provider}
+
+
+@pytest.mark.parametrize("kind", ["stock", "halted", "options"])
+def test_a_refusal_on_the_account_state_is_a_skip_and_counting_it_changes_nothing(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wherever ``refused_on_state`` says yes, the full decision taken right after it is a
+    SKIP (checked on every decision of per-bar replays that reach the daily trade limit,
+    cooldowns and a HALT); and a metrics-only run that counts those refusals instead of
+    deciding them ends with the summary, equity and trades of the run that decides them."""
+    from tradekit.runtime.kernel import Engine
+
+    bars, cfg, kw = _state_case(kind)
+    seen: list[tuple[bool, str]] = []
+    real = Engine._decide
+
+    def checked(self: Engine, setup: Setup) -> Any:
+        refused = self.decider.refused_on_state(setup)
+        decision = real(self, setup)
+        seen.append((refused, decision.action.value))
+        return decision
+
+    monkeypatch.setattr(Engine, "_decide", checked)
+    full = run_backtest(bars, cfg, record="summary", prescreen=False, **kw)
+    monkeypatch.setattr(Engine, "_decide", real)
+    refused = [action for r, action in seen if r]
+    assert refused and set(refused) == {"SKIP"}, (len(refused), set(refused))
+    counted = run_backtest(bars, cfg, record="summary", keep_engine=True, **kw)
+    assert counted.engine is not None and counted.engine.refusals_counted > 0
+    assert counted.summary == full.summary
+    pd.testing.assert_series_equal(counted.equity, full.equity)
+    pd.testing.assert_frame_equal(counted.trades, full.trades)
