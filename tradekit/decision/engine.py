@@ -40,7 +40,9 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tradekit._typing import BoolArray
+import numpy as np
+
+from tradekit._typing import BoolArray, FloatArray
 from tradekit.config import AlgorithmConfig, HardLimits
 from tradekit.core.bus import EventBus
 from tradekit.core.columns import SetupColumns
@@ -207,6 +209,21 @@ class DecisionEngine:
             abs(entry),
             self._fraction[score.mode],
         )
+
+    def sizing_columns(self, cols: SetupColumns) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """What :meth:`_size` reads from each setup of ``cols``: ``(unit risk |entry -
+        stop|, unit notional |entry|, risk fraction of its trade mode)``, one entry per
+        setup (currency per share, currency, fraction of equity)."""
+        mode_fraction = np.array(
+            [self._fraction[self.scorer.kinds_score(k).mode] for k in cols.kinds], np.float64
+        )
+        return (np.abs(cols.entry - cols.stop), np.abs(cols.entry),
+                mode_fraction[cols.kind_code] if len(cols.kinds) else np.empty(0))  # fmt: skip
+
+    @property
+    def sizing_limits(self) -> tuple[float, float, float, float, float, float]:
+        """The sizer's caps (:attr:`~tradekit.decision.sizing.Sizer.limits`)."""
+        return self._sizer.limits
 
     def breakdown(self, score: SetupScore, confidence: float) -> dict[str, float]:
         """``{**score.family_sums, "total": score.total, "confidence": confidence}``, copied

@@ -131,6 +131,15 @@ class Sizer:
         self._order_notional = risk.max_order_notional
         self._text: dict[tuple[float, float, str], str] = {}
 
+    @property
+    def limits(self) -> tuple[float, float, float, float, float, float]:
+        """``(max units, max open positions, symbol notional share, exposure share, order
+        notional, hard position notional)``: the caps, for the replay scan's twin of this
+        sizer (:func:`tradekit.runtime.nb.sized_quantity`)."""
+        return (float(self._max_units), float(self._max_open), float(self._symbol_pct),
+                float(self._exposure_pct), float(self._order_notional),
+                float(HardLimits.MAX_POSITION_NOTIONAL))  # fmt: skip
+
     def __call__(
         self,
         account: AccountSummary,

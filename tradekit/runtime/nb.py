@@ -60,6 +60,58 @@ def _premium_exit_due(mark: float, premium: np.ndarray) -> bool:
     return ret <= -premium[3] or ret >= premium[4] or ret >= premium[5]
 
 
+_EPS = 1e-9  # the sizer's floor forgiveness (tradekit.decision.sizing)
+
+
+@njit(cache=True)
+def _floor(x: float) -> float:
+    if not math.isfinite(x) or x <= 0.0:
+        return 0.0
+    return math.floor(x + _EPS)
+
+
+@njit(cache=True)
+def sized_quantity(
+    equity: float,
+    gross: float,
+    n_open: int,
+    symbol_notional: float,
+    position_qty: float,
+    unit_risk: float,
+    unit_notional: float,
+    fraction: float,
+    limits: np.ndarray,
+) -> float:
+    """The quantity :class:`~tradekit.decision.sizing.Sizer` gives (its ``quantity``), by the
+    same operations: ``limits`` are its caps (:attr:`Sizer.limits
+    <tradekit.decision.sizing.Sizer.limits>`), the rest its arguments (account equity, gross
+    exposure and open positions; the symbol's notional and position; the setup's unit risk,
+    unit notional and risk fraction)."""
+    if not (math.isfinite(equity) and equity > 0.0):
+        return 0.0
+    budget = equity * fraction
+    if not (math.isfinite(unit_risk) and unit_risk > 0.0):
+        return 0.0
+    if position_qty == 0.0 and n_open >= limits[1]:
+        return 0.0
+    qty = _floor(budget / unit_risk)
+    if limits[0] < qty:
+        qty = limits[0]
+    if unit_notional > 0.0:
+        inf = np.inf
+        for x in (
+            (limits[2] * equity - symbol_notional) / unit_notional,
+            (limits[3] * equity - gross) / unit_notional,
+            limits[4] / unit_notional,
+            (limits[5] - symbol_notional) / unit_notional,
+        ):
+            if not qty <= x < inf:
+                cap = _floor(x)
+                if cap < qty:
+                    qty = cap
+    return max(qty, 0.0)
+
+
 @njit(cache=True)
 def quiet_span(
     start: int,
@@ -88,6 +140,10 @@ def quiet_span(
     track: np.ndarray,
     mae: np.ndarray,
     mfe: np.ndarray,
+    refusable: np.ndarray,
+    sizing: np.ndarray,
+    limits: np.ndarray,
+    stock_row: int,
     equity_out: np.ndarray,
 ) -> int:
     """Scan bars ``start, start + 1, ...`` while each one is quiet; return the first that is
@@ -106,6 +162,12 @@ def quiet_span(
     :func:`_premium_exit_due`) close anything, and, with ``check_loss``, leaves the day P&L
     above ``-loss_limit × start-of-day equity``.
 
+    A bar that fires a setup (``busy``) is quiet only when ``refusable[t]`` and the sizer
+    gives that setup less than one unit on the account as marked at the bar
+    (:func:`sized_quantity` with the setup's unit risk, unit notional and risk fraction
+    ``sizing[:, t]``, caps ``limits``; the symbol's position is ``stock_row``, -1 for none):
+    then its decision is a SKIP that changes nothing (the caller counts it).
+
     For each quiet bar the equity after its marks (``cash`` + the positions' market values,
     summed in the ledger's order) goes to ``equity_out``, and for each position with
     ``track[p]`` the open P&L ``qty × (mark - avg) × mult`` updates ``mae[p]`` / ``mfe[p]``
@@ -116,7 +178,8 @@ def quiet_span(
     inf = np.inf
     t = start
     while t < n:
-        if busy[t]:
+        setup = busy[t]
+        if setup and not refusable[t]:
             break
         bar_ts = ts[t]
         close_ts = bar_ts + dur[t]
@@ -151,6 +214,15 @@ def quiet_span(
             base = sod if sod > 0.0 else equity
             day_pnl = equity - sod
             if not (math.isfinite(day_pnl) and day_pnl > -loss_limit * base):
+                break
+        if setup:
+            gross = 0.0
+            for p in range(k_pos):
+                gross += abs(qty[p] * marks[p, col] * mult[p])
+            held = qty[stock_row] if stock_row >= 0 else 0.0
+            units = sized_quantity(equity, gross, k_pos, gross, held, sizing[0, t],
+                                   sizing[1, t], sizing[2, t], limits)  # fmt: skip
+            if units >= 1.0:
                 break
         for p in range(k_pos):
             if track[p]:

@@ -248,6 +248,10 @@ class PrecomputedPipeline:
         busy.flags.writeable = False
         self._busy = busy
 
+    def setup_bars(self) -> IntArray:
+        """The bar of each setup of :meth:`setup_columns` (positions in the series)."""
+        return self._pending.fired
+
     def busy_mask(self) -> np.ndarray:
         """Per bar: whether it fires a setup that must be decided one by one (every setup's
         bar, less those :meth:`pass_over_setups` allows to pass over; read-only)."""
@@ -277,15 +281,17 @@ class PrecomputedPipeline:
             signals.extend(h.at(t, ts, self.symbol))
         return signals
 
-    def skip_to(self, stop: int) -> int:
+    def skip_to(self, stop: int, *, refused: bool = False) -> int:
         """Pass over the bars from the next one up to ``stop`` (exclusive) without building
-        their outputs; they must fire no setup but those :meth:`pass_over_setups` allowed
-        (counted in :attr:`n_setups_passed`). Returns the signals they revealed (counted in
-        :attr:`n_signals`; a caller that publishes them reads :meth:`signals_at`)."""
+        their outputs; they must fire no setup but those :meth:`pass_over_setups` allowed,
+        or, with ``refused``, those the caller proved refused (the replay scan's sizing);
+        all are counted in :attr:`n_setups_passed`. Returns the signals they revealed
+        (counted in :attr:`n_signals`; a caller that publishes them reads
+        :meth:`signals_at`)."""
         start = self._t
         if not start <= stop <= self._ts.shape[0]:
             raise ValueError(f"cannot skip from bar {start} to bar {stop}")
-        if self._busy[start:stop].any():
+        if not refused and self._busy[start:stop].any():
             raise ValueError(f"bars {start}..{stop - 1} fire a setup: they cannot be skipped")
         self.n_setups_passed += self._pending.skip_before(stop)
         self._t = stop

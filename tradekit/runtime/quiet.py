@@ -46,6 +46,7 @@ import numpy as np
 
 from tradekit.core.clock import SimClock
 from tradekit.core.enums import TradingState
+from tradekit.decision.engine import DecisionEngine
 from tradekit.portfolio._dates import ny_date
 from tradekit.runtime.nb import quiet_span
 
@@ -120,6 +121,11 @@ class QuietBars:
         )
         self._mark_cache: dict[OptionContract, tuple[int, int, FloatArray]] = {}
         self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
+        # the setups the scan may find refused by the sizer (pass_over_certain_skips)
+        n = self._c.shape[0]
+        self._refusable = np.zeros(n, dtype=np.bool_)
+        self._sizing = np.empty((3, 0))
+        self._limits = np.zeros(6)
         self._no_marks = np.empty((0, self._c.shape[0]))
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
@@ -146,16 +152,26 @@ class QuietBars:
 
     def pass_over_certain_skips(self) -> None:
         """Treat the bars whose only setup is a certain SKIP (the engine's
-        ``certain_skips``) as bars without setups: only for a replay that keeps no setup or
-        decision records (it counts them, :attr:`PrecomputedPipeline.n_setups_passed`)."""
-        pipe = self.pipeline
-        pipe.pass_over_setups(self.engine.decider.certain_skips(pipe.setup_columns()))
+        ``certain_skips``) as bars without setups, and, on the stock path, let the scan pass
+        a setup the sizer gives no unit on the account as it stands at its bar: only for a
+        replay that keeps no setup or decision records (it counts them,
+        :attr:`PrecomputedPipeline.n_setups_passed`)."""
+        pipe, decider = self.pipeline, self.engine.decider
+        cols = pipe.setup_columns()
+        pipe.pass_over_setups(decider.certain_skips(cols))
         self._busy = pipe.busy_mask()
+        if isinstance(decider, DecisionEngine):  # stock: the scan also sizes the others
+            bars = pipe.setup_bars()
+            self._sizing = np.full((3, self._c.shape[0]), math.nan)
+            self._sizing[:, bars] = decider.sizing_columns(cols)
+            self._refusable = np.zeros(self._c.shape[0], dtype=np.bool_)
+            self._refusable[bars] = True
+            self._limits = np.array(decider.sizing_limits)
 
     def advance(self, i: int, equity_out: FloatArray) -> int:
         """Fast-forward from bar ``i`` over the quiet bars there; return the next bar to
         process (``i`` when bar ``i`` is not quiet). Writes their equity to ``equity_out``."""
-        if i >= self._busy.shape[0] or self._busy[i]:
+        if i >= self._busy.shape[0] or (self._busy[i] and not self._refusable[i]):
             return i
         eng = self.engine
         broker, ledger, risk = eng.broker, eng.ledger, eng.risk
@@ -201,7 +217,10 @@ class QuietBars:
         qty, avg, mult = np.empty(k), np.empty(k), np.empty(k)
         track, mae, mfe = np.zeros(k, np.bool_), np.zeros(k), np.zeros(k)
         trades = []
+        stock_row = -1
         for n, p in enumerate(opened):
+            if p.contract is None and p.symbol == self.symbol:
+                stock_row = n
             qty[n], avg[n], mult[n] = p.qty, p.avg_price, p.multiplier
             trade = p.trade
             trades.append(trade)
@@ -212,7 +231,8 @@ class QuietBars:
             ts_end, close_end, qty, avg, mult, marks, base,
             ledger.cash, ledger.start_of_day_equity, risk.daily_loss_limit,
             risk.trading_state is not TradingState.HALTED,
-            rules, session_close, premium, premium_row, track, mae, mfe, equity_out,
+            rules, session_close, premium, premium_row, track, mae, mfe,
+            self._refusable, self._sizing, self._limits, stock_row, equity_out,
         )  # fmt: skip
         if j > i:
             for n, trade in enumerate(trades):
@@ -286,7 +306,7 @@ class QuietBars:
                     bus.publish(f"signals.{sig.kind.lower()}", sig)
                     published += 1
         before = pipe.n_setups_passed
-        pipe.skip_to(j)
+        pipe.skip_to(j, refused=True)  # the scan proved the setups it passed refused
         passed = pipe.n_setups_passed - before
         eng.counts["signals"] += published
         last = j - 1

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradekit.config import AlgorithmConfig
+from tradekit.config import AlgorithmConfig, HardLimits
 from tradekit.core.bus import EventBus
 from tradekit.core.enums import Right
 from tradekit.core.events import Bar, Leg, OptionContract, to_dict
@@ -28,6 +28,7 @@ from tradekit.execution.monitor import ManagedPosition, premium_exits, price_exi
 from tradekit.runtime import kernel
 from tradekit.runtime.backtest import BacktestResult, EventRecorder, run_backtest
 from tradekit.runtime.nb import _premium_exit_due, quiet_span
+from tradekit.runtime.precomputed import PrecomputedPipeline
 from tradekit.runtime.quiet import _NO_PREMIUM, _NO_ROWS, QuietBars, _exit_rules
 from tradekit.strategy import SmaCross
 
@@ -85,11 +86,17 @@ def test_skipping_quiet_bars_changes_nothing_and_skips_most_bars() -> None:
 def test_metrics_only_runs_skip_the_same_bars_with_the_same_result() -> None:
     bars = _bars()
     cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
-    a = run_backtest(bars, cfg, market=lambda ts: 18.0, record="summary")
+    a = run_backtest(bars, cfg, market=lambda ts: 18.0, record="summary", keep_engine=True)
     b = run_backtest(bars, cfg, market=lambda ts: 18.0, record="summary", skip_quiet=False)
     assert a.summary == b.summary and a.quiet_bars > 0.6 * len(bars)
     pd.testing.assert_series_equal(a.equity, b.equity)
     pd.testing.assert_frame_equal(a.trades, b.trades)
+    # the scan passed setups it sized to zero units besides the certain SKIPs
+    assert a.engine is not None
+    pipe = a.engine._pipelines["SPY"]
+    assert isinstance(pipe, PrecomputedPipeline)
+    certain = int((pipe.setup_mask() & ~pipe.busy_mask()).sum())
+    assert pipe.n_setups_passed > certain, (pipe.n_setups_passed, certain)
 
 
 @pytest.mark.parametrize("action", ["REDUCING", "HALTED"])
@@ -192,7 +199,8 @@ def test_the_scan_sees_an_exit_exactly_when_the_monitor_has_one(
         0, one(ts), one(_NS_MIN), one(o), one(h), one(lo), one(c), np.zeros(1, np.bool_),
         _CLOSE, _CLOSE + 10 * 3_600_000_000_000, one(10.0), one(100.0), one(1.0),
         one(c).reshape(1, 1), 0, 0.0, 100_000.0, 0.02, False, rules, _CLOSE,
-        _NO_PREMIUM, _NO_ROWS, np.ones(1, np.bool_), np.zeros(1), np.zeros(1), np.empty(1),
+        _NO_PREMIUM, _NO_ROWS, np.ones(1, np.bool_), np.zeros(1), np.zeros(1),
+        np.zeros(1, np.bool_), np.empty((3, 0)), np.zeros(6), 0, np.empty(1),
     )  # fmt: skip
     assert (end == 0) == monitor_exits
 
@@ -211,7 +219,8 @@ def test_the_scan_writes_the_ledgers_equity_and_excursion() -> None:
         np.array([-7.0]), np.array([100.0]), np.array([1.0]), c.reshape(1, -1), 0,
         50_000.0, 49_000.0, 0.02, True,
         (empty_i, empty_f, empty_f, empty_i, empty_f, empty_f), _CLOSE, _NO_PREMIUM, _NO_ROWS,
-        np.ones(1, np.bool_), mae, mfe, eq,
+        np.ones(1, np.bool_), mae, mfe, np.zeros(n, np.bool_), np.empty((3, 0)), np.zeros(6), 0,
+        eq,
     )  # fmt: skip
     assert end == n
     assert eq.tolist() == [50_000.0 + -7.0 * float(x) * 1.0 for x in c]
@@ -311,3 +320,34 @@ def test_open_option_positions_are_fast_forwarded_with_the_same_result(
     a = _option_run(True, record="summary")[0]
     assert a.summary == slow[0].summary
     pd.testing.assert_series_equal(a.equity, slow[0].equity)
+
+
+money = st.one_of(st.floats(-1e6, 1e7), st.sampled_from([0.0, math.nan, math.inf, -math.inf]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    equity=money, gross=money, n_open=st.integers(0, 12), notional=money,
+    held=st.sampled_from([0.0, 10.0, -5.0]), unit_risk=money, unit_notional=money,
+    fraction=st.sampled_from([0.01, 0.005, 0.02]), max_units=st.integers(1, 20_000),
+    max_open=st.integers(1, 10), symbol_pct=st.floats(0.01, 1.0),
+    exposure_pct=st.floats(0.1, 4.0), order_notional=st.floats(1.0, HardLimits.MAX_ORDER_NOTIONAL),
+)  # fmt: skip
+def test_the_scans_sizer_gives_the_sizers_quantity(
+    equity: float, gross: float, n_open: int, notional: float, held: float, unit_risk: float,
+    unit_notional: float, fraction: float, max_units: int, max_open: int, symbol_pct: float,
+    exposure_pct: float, order_notional: float,
+) -> None:  # fmt: skip
+    from tradekit.config import RiskConfig
+    from tradekit.decision.sizing import Sizer
+    from tradekit.portfolio.base import AccountSummary
+    from tradekit.runtime.nb import sized_quantity
+
+    risk = RiskConfig(max_open_positions=max_open, max_symbol_notional_pct=symbol_pct,
+                      max_total_exposure_pct=exposure_pct, max_order_notional=order_notional)  # fmt: skip
+    sizer = Sizer(risk, max_units)
+    acct = AccountSummary(0, 0.0, equity, 0.0, gross, 0.0, 0.0, 0.0, 0.0, equity, n_open, 0)
+    want = sizer(acct, notional, held, 100.0, unit_risk, unit_notional, fraction).quantity
+    got = sized_quantity(equity, gross, n_open, notional, held, unit_risk, unit_notional,
+                         fraction, np.array(sizer.limits))  # fmt: skip
+    assert got == want
