@@ -273,6 +273,22 @@ class MarketDataService:
         with fewer than ``ivr_min_periods`` days (or a flat window)."""
         return self._vol_stat(symbol, ts, iv_rank_last)
 
+    def iv_rank_path(self, symbol: str, ts_ns: IntArray) -> FloatArray:
+        """:meth:`iv_rank` at each of the times ``ts_ns`` (int ns UTC array; NaN where it
+        gives None), computed once per observation the times fall on."""
+        ts = np.asarray(ts_ns, dtype=np.int64)
+        out = np.full(ts.shape, np.nan)
+        lv = self._levels(symbol)
+        if lv is None or not ts.size:
+            return out
+        pos = np.searchsorted(lv.ts, ts, side="right") - 1
+        known = np.flatnonzero(pos >= 0)
+        _, first, inv = np.unique(pos[known], return_index=True, return_inverse=True)
+        ranks = [self.iv_rank(symbol, int(ts[known[i]])) for i in first]
+        vals = np.array([np.nan if r is None else r for r in ranks], dtype=np.float64)
+        out[known] = vals[inv]
+        return out
+
     def iv_percentile(self, symbol: str, ts: Any) -> float | None:
         """IV percentile (0-100) at ``ts``; same data rules as :meth:`iv_rank`."""
         return self._vol_stat(symbol, ts, iv_percentile_last)

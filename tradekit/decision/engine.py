@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from tradekit._typing import BoolArray, FloatArray
+from tradekit._typing import BoolArray, FloatArray, IntArray
 from tradekit.config import AlgorithmConfig, HardLimits
 from tradekit.core.bus import EventBus
 from tradekit.core.columns import SetupColumns
@@ -187,6 +187,17 @@ class DecisionEngine:
             return market.vix(ts_ns)
         return clean_level(market.vix(ts_ns))
 
+    def vix_levels(self, ts_ns: IntArray) -> FloatArray | None:
+        """:meth:`vix_at` at each of the times ``ts_ns`` (NaN for None) in one lookup, when
+        the market answers arrays (``vix_path``, e.g.
+        :meth:`~tradekit.data.market.MarketDataService.vix_path`); else None."""
+        path = getattr(self.market, "vix_path", None)
+        if path is None:
+            return None
+        levels = np.asarray(path(ts_ns), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isfinite(levels) & (levels > 0), levels, np.nan)
+
     def min_rr(self, mode: TradeMode) -> float:
         """Gate 5 threshold for ``mode``."""
         dc = self.config.decision
@@ -309,7 +320,8 @@ class DecisionEngine:
         """Per setup of ``cols``: True where a gate that reads only the setup, its bar time
         and the VIX refuses it (:mod:`tradekit.decision.prescreen`), so :meth:`decide` would
         return SKIP whatever the account, and deciding it would change no state."""
-        batch = setup_batch(cols, self.scorer, self._rr_need, self.vix_at)
+        batch = setup_batch(cols, self.scorer, self._rr_need, self.vix_at,
+                            vix=self.vix_levels(cols.ts_ns))  # fmt: skip
         return certain_failures(self.gates, batch)
 
     def on_setup(self, topic: str, setup: Setup) -> None:

@@ -100,6 +100,9 @@ def setup_batch(
     min_rr: Mapping[TradeMode, float],
     vix_at: Callable[[int], float | None],
     iv_rank_at: Callable[[int], float | None] | None = None,
+    *,
+    vix: FloatArray | None = None,
+    iv_rank: FloatArray | None = None,
 ) -> SetupBatch:
     """The :class:`SetupBatch` of ``cols``, scored by ``scorer`` (the engine's), with gate 5's
     threshold per trade mode ``min_rr``, the engine's VIX lookup ``vix_at(ts_ns)`` and, for
@@ -107,7 +110,8 @@ def setup_batch(
 
     Each lookup is asked once per setup; one that raises leaves that setup's value unknown,
     which the gate reading it then treats as "may pass" (an error is the per-setup engine's
-    to report).
+    to report). ``vix`` / ``iv_rank``, when given, are those lookups' results for every
+    setup already (NaN for None), from a market that answers a whole array at once.
     """
     scores = [scorer.kinds_score(k) for k in cols.kinds]
     code = cols.kind_code
@@ -116,8 +120,16 @@ def setup_batch(
     per_kind_unknown = np.array([bool(s.unknown) for s in scores], dtype=np.bool_)
     per_kind_n = np.array([len(k) for k in cols.kinds], dtype=np.int64)
     per_kind_need = np.array([min_rr[s.mode] for s in scores], dtype=np.float64)
-    vix, vix_error = _lookup(cols.ts_ns, vix_at)
-    ivr, ivr_error = (None, None) if iv_rank_at is None else _lookup(cols.ts_ns, iv_rank_at)
+    no_error = np.zeros(cols.ts_ns.shape[0], dtype=np.bool_)
+    vix, vix_error = _lookup(cols.ts_ns, vix_at) if vix is None else (vix, no_error)
+    ivr: FloatArray | None
+    ivr_error: BoolArray | None
+    if iv_rank is not None:
+        ivr, ivr_error = iv_rank, no_error
+    elif iv_rank_at is not None:
+        ivr, ivr_error = _lookup(cols.ts_ns, iv_rank_at)
+    else:
+        ivr, ivr_error = None, None
     return SetupBatch(
         cols=cols,
         vix=vix,

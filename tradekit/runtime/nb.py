@@ -67,7 +67,7 @@ _EPS = 1e-9  # the sizer's floor forgiveness (tradekit.decision.sizing)
 def _floor(x: float) -> float:
     if not math.isfinite(x) or x <= 0.0:
         return 0.0
-    return math.floor(x + _EPS)
+    return np.floor(x + _EPS)  # a float: math.floor would give an int64 (overflows)
 
 
 @njit(cache=True)

@@ -86,3 +86,9 @@ def test_market_paths_equal_the_scalar_lookups() -> None:
     )
     np.testing.assert_array_equal(svc.vix_path(ts), [none if v is None else v for v in vix])
     assert np.isnan(MarketDataService({"SPY": bars}).vix_path(ts)).all()
+    daily = MarketDataService({"SPY": bars}, vix=synthetic_vix(bars, per="day"), ivr_min_periods=2)
+    rank = [daily.iv_rank("SPY", int(t)) for t in ts]
+    np.testing.assert_array_equal(
+        daily.iv_rank_path("SPY", ts), [none if r is None else r for r in rank]
+    )
+    assert not np.isnan(daily.iv_rank_path("SPY", ts)).all()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tradekit.config import AlgorithmConfig, HardLimits
@@ -333,6 +333,9 @@ money = st.one_of(st.floats(-1e6, 1e7), st.sampled_from([0.0, math.nan, math.inf
     max_open=st.integers(1, 10), symbol_pct=st.floats(0.01, 1.0),
     exposure_pct=st.floats(0.1, 4.0), order_notional=st.floats(1.0, HardLimits.MAX_ORDER_NOTIONAL),
 )  # fmt: skip
+@example(equity=1.0, gross=0.0, n_open=0, notional=0.0, held=0.0, unit_risk=3.2e-130,
+         unit_notional=0.0, fraction=0.01, max_units=1, max_open=1, symbol_pct=1.0,
+         exposure_pct=1.0, order_notional=1.0)  # a raw quantity beyond int64  # fmt: skip
 def test_the_scans_sizer_gives_the_sizers_quantity(
     equity: float, gross: float, n_open: int, notional: float, held: float, unit_risk: float,
     unit_notional: float, fraction: float, max_units: int, max_open: int, symbol_pct: float,
