@@ -67,6 +67,12 @@ _NO_ROWS = np.empty(0, np.int64)
 QuotePath = Callable[["OptionContract", "IntArray"], "tuple[FloatArray, FloatArray] | None"]
 
 
+_NO_INT, _NO_FLOAT = np.empty(0, dtype=np.int64), np.empty(0)
+#: the scan's exit rules without a managed position
+_NO_RULES = (_NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_INT, _NO_FLOAT, _NO_FLOAT)
+_NO_TRACK = np.empty(0, dtype=np.bool_)
+
+
 def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
@@ -78,6 +84,8 @@ def _exit_rules(
     target, absolute time stop, minutes-before-close stop, end-of-day flatten (NaN or the
     largest time: none)."""
     k = len(managed)
+    if k == 0:
+        return _NO_RULES
     side = np.empty(k, dtype=np.int64)
     stop = np.full(k, math.nan)
     target = np.full(k, math.nan)
@@ -213,19 +221,21 @@ class QuietBars:
             marks, base = (self._c_row if opened else self._no_marks), 0
         rules = _exit_rules(managed, eng.config.execution.flatten_intraday_minutes_before_close)
         close_end = min(ledger.day_end_ns, risk.day_end_ns(eng.clock.now_ns()))
-        k = len(opened)
-        qty, avg, mult = np.empty(k), np.empty(k), np.empty(k)
-        track, mae, mfe = np.zeros(k, np.bool_), np.zeros(k), np.zeros(k)
-        trades = []
         stock_row = -1
-        for n, p in enumerate(opened):
-            if p.contract is None and p.symbol == self.symbol:
-                stock_row = n
-            qty[n], avg[n], mult[n] = p.qty, p.avg_price, p.multiplier
-            trade = p.trade
-            trades.append(trade)
-            if trade is not None:
-                track[n], mae[n], mfe[n] = True, trade.mae, trade.mfe
+        trades = [p.trade for p in opened]
+        if opened:
+            qty = np.array([p.qty for p in opened], dtype=np.float64)
+            avg = np.array([p.avg_price for p in opened], dtype=np.float64)
+            mult = np.array([p.multiplier for p in opened], dtype=np.float64)
+            track = np.array([t is not None for t in trades], dtype=np.bool_)
+            mae = np.array([0.0 if t is None else t.mae for t in trades], dtype=np.float64)
+            mfe = np.array([0.0 if t is None else t.mfe for t in trades], dtype=np.float64)
+            for n, p in enumerate(opened):
+                if p.contract is None and p.symbol == self.symbol:
+                    stock_row = n
+        else:
+            qty = avg = mult = mae = mfe = _NO_FLOAT
+            track = _NO_TRACK
         j = quiet_span(
             i, self._ts, self._dur, self._o, self._h, self._lo, self._c, self._busy,
             ts_end, close_end, qty, avg, mult, marks, base,
