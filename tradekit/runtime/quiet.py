@@ -60,17 +60,16 @@ if TYPE_CHECKING:
 
 __all__ = ["QuietBars"]
 
-_NO_TIME = np.iinfo(np.int64).max
-#: the scan's premium rules when no option plan is open
-_NO_PREMIUM = np.empty((0, 6))
-_NO_ROWS = np.empty(0, np.int64)
+#: ``(contract, times) -> (bid, ask)`` over a span (SyntheticChainProvider.quote_path)
 QuotePath = Callable[["OptionContract", "IntArray"], "tuple[FloatArray, FloatArray] | None"]
 
-
+_NO_TIME = np.iinfo(np.int64).max
 _NO_INT, _NO_FLOAT = np.empty(0, dtype=np.int64), np.empty(0)
-#: the scan's exit rules without a managed position
-_NO_RULES = (_NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_INT, _NO_FLOAT, _NO_FLOAT)
 _NO_TRACK = np.empty(0, dtype=np.bool_)
+#: the scan's exit rules without a managed position, premium rules without an option plan
+_NO_RULES = (_NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_INT, _NO_FLOAT, _NO_FLOAT)
+_NO_PREMIUM = np.empty((0, 6))
+_NO_ROWS = _NO_INT
 
 
 def _nan(x: float | None) -> float:
@@ -128,13 +127,13 @@ class QuietBars:
             quotes.quote_path if getattr(quotes, "prices_paths", False) else None  # type: ignore[union-attr]
         )
         self._mark_cache: dict[OptionContract, tuple[int, int, FloatArray]] = {}
-        self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
-        # the setups the scan may find refused by the sizer (pass_over_certain_skips)
         n = self._c.shape[0]
+        self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
+        self._no_marks = np.empty((0, n))
+        # the setups the scan may find refused by the sizer (pass_over_certain_skips)
         self._refusable = np.zeros(n, dtype=np.bool_)
         self._sizing = np.empty((3, 0))
         self._limits = np.zeros(6)
-        self._no_marks = np.empty((0, self._c.shape[0]))
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
         #: bars fast-forwarded so far, and the spans they came in
@@ -169,10 +168,10 @@ class QuietBars:
         pipe.pass_over_setups(decider.certain_skips(cols))
         self._busy = pipe.busy_mask()
         if isinstance(decider, DecisionEngine):  # stock: the scan also sizes the others
-            bars = pipe.setup_bars()
-            self._sizing = np.full((3, self._c.shape[0]), math.nan)
+            bars, n = pipe.setup_bars(), self._c.shape[0]
+            self._sizing = np.full((3, n), math.nan)
             self._sizing[:, bars] = decider.sizing_columns(cols)
-            self._refusable = np.zeros(self._c.shape[0], dtype=np.bool_)
+            self._refusable = np.zeros(n, dtype=np.bool_)
             self._refusable[bars] = True
             self._limits = np.array(decider.sizing_limits)
 
