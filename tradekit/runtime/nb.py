@@ -165,8 +165,10 @@ def quiet_span(
     A bar that fires a setup (``busy``) is quiet only when ``refusable[t]`` and the sizer
     gives that setup less than one unit on the account as marked at the bar
     (:func:`sized_quantity` with the setup's unit risk, unit notional and risk fraction
-    ``sizing[:, t]``, caps ``limits``; the symbol's position is ``stock_row``, -1 for none):
-    then its decision is a SKIP that changes nothing (the caller counts it).
+    ``sizing[:, t]``, caps ``limits``; the symbol's position is ``stock_row``, -1 for none;
+    every open position counts toward the symbol's notional, as all are on the replayed
+    symbol where the caller enables this): then its decision is a SKIP that changes nothing
+    (the caller counts it).
 
     For each quiet bar the equity after its marks (``cash`` + the positions' market values,
     summed in the ledger's order) goes to ``equity_out``, and for each position with
