@@ -54,6 +54,17 @@ def _ns(ts: Any) -> int:
     return int(stamp.as_unit("ns").value)
 
 
+def _as_of(known_ns: IntArray, values: FloatArray, ts_ns: IntArray) -> FloatArray:
+    """The last of ``values`` known (``known_ns`` <= t, sorted) at each time of ``ts_ns``;
+    NaN before the first."""
+    pos = np.searchsorted(known_ns, np.asarray(ts_ns, dtype=np.int64), side="right") - 1
+    if not len(values):
+        return np.full(pos.shape, np.nan)
+    out = np.asarray(values, dtype=np.float64)[np.maximum(pos, 0)]
+    out[pos < 0] = np.nan
+    return out
+
+
 @dataclass(frozen=True)
 class _BarArrays:
     ts: IntArray
@@ -228,12 +239,7 @@ class MarketDataService:
         """:meth:`price` at each of the times ``ts_ns`` (int ns UTC array; NaN before the
         first close): one lookup for a whole span of bars."""
         b = self._bars(symbol)
-        pos = np.searchsorted(b.close_ts, np.asarray(ts_ns, dtype=np.int64), side="right") - 1
-        if not len(b.c):
-            return np.full(pos.shape, np.nan)
-        out = b.c[np.maximum(pos, 0)].astype(np.float64)
-        out[pos < 0] = np.nan
-        return out
+        return _as_of(b.close_ts, b.c, ts_ns)
 
     def ohlcv(self, symbol: str, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Bars of ``symbol`` with open time >= ``start`` that have **closed** by ``end``
@@ -254,15 +260,9 @@ class MarketDataService:
     def vix_path(self, ts_ns: IntArray) -> FloatArray:
         """:meth:`vix` at each of the times ``ts_ns`` (int ns UTC array; NaN where
         :meth:`vix` gives None)."""
-        ts = np.asarray(ts_ns, dtype=np.int64)
         if self._vix is None:
-            return np.full(ts.shape, np.nan)
-        pos = np.searchsorted(self._vix.ts, ts, side="right") - 1
-        if not len(self._vix.values):
-            return np.full(ts.shape, np.nan)
-        out = self._vix.values[np.maximum(pos, 0)].astype(np.float64)
-        out[pos < 0] = np.nan
-        return out
+            return np.full(np.shape(ts_ns), np.nan)
+        return _as_of(self._vix.ts, self._vix.values, ts_ns)
 
     def _levels(self, symbol: str) -> _Levels | None:
         return self._iv.get(symbol, self._vix)

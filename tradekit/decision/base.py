@@ -20,6 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
+from tradekit._typing import FloatArray
 from tradekit.errors import DataError
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "VixFunction",
     "as_market_view",
     "check_setup_types",
+    "clean_levels",
     "default_calendar",
     "finite_float",
     "reachable_targets",
@@ -103,6 +107,13 @@ def clean_level(value: object) -> float | None:
     """``float(value)`` when it is a finite positive number, else ``None`` (missing)."""
     x = finite_float(value)
     return x if x is not None and x > 0 else None
+
+
+def clean_levels(values: FloatArray) -> FloatArray:
+    """:func:`clean_level` over an array: the finite positive values, NaN for the rest."""
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(x) & (x > 0), x, np.nan)
 
 
 def as_market_view(market: MarketView | Callable[[int], float | None] | None) -> MarketView | None:

@@ -56,6 +56,7 @@ from tradekit.decision.base import (
     as_market_view,
     check_setup_types,
     clean_level,
+    clean_levels,
     default_calendar,
     reachable_targets,
 )
@@ -192,11 +193,7 @@ class DecisionEngine:
         the market answers arrays (``vix_path``, e.g.
         :meth:`~tradekit.data.market.MarketDataService.vix_path`); else None."""
         path = getattr(self.market, "vix_path", None)
-        if path is None:
-            return None
-        levels = np.asarray(path(ts_ns), dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            return np.where(np.isfinite(levels) & (levels > 0), levels, np.nan)
+        return None if path is None else clean_levels(path(ts_ns))
 
     def min_rr(self, mode: TradeMode) -> float:
         """Gate 5 threshold for ``mode``."""

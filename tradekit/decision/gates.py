@@ -451,15 +451,17 @@ class TradingStateGate:
         repr=False,
     )
 
+    def _halted(self) -> bool:
+        state = self.source.trading_state
+        return getattr(state, "value", str(state)) == "HALTED"
+
     def refuses_on_state(self, setup: Setup, account: AccountSummary, entries: EntryLog) -> bool:
         """Whether this gate fails now (the trader is HALTED): see
         :meth:`DailyLimitsGate.refuses_on_state`."""
-        state = getattr(self.source.trading_state, "value", str(self.source.trading_state))
-        return state == "HALTED"
+        return self._halted()
 
     def evaluate(self, ctx: GateContext) -> GateResult:
-        state = getattr(self.source.trading_state, "value", str(self.source.trading_state))
-        if state != "HALTED":
+        if not self._halted():
             return self._ok
         why = self.source.state_reason
         return GateResult(self.name, False, None, None, f"trading HALTED ({why})" if why else

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tradekit._typing import BoolArray
+from tradekit._typing import BoolArray, FloatArray
 from tradekit.config import OptionClassParams, OptionsConfig, RiskConfig
 from tradekit.core.enums import TimeframeClass
 from tradekit.core.events import GateResult, Leg
@@ -38,6 +38,7 @@ __all__ = [
     "choose_strategy",
     "classify_timeframe",
     "clean_iv_rank",
+    "clean_iv_ranks",
     "greek_cap",
     "leg_facts",
     "unit_greeks",
@@ -90,6 +91,13 @@ def clean_iv_rank(value: object) -> float | None:
     """IV rank as a finite number in [0, 100], else ``None`` (missing)."""
     x = finite_float(value)
     return x if x is not None and 0.0 <= x <= 100.0 else None
+
+
+def clean_iv_ranks(values: FloatArray) -> FloatArray:
+    """:func:`clean_iv_rank` over an array: the values in [0, 100], NaN for the rest."""
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where((x >= 0.0) & (x <= 100.0), x, np.nan)
 
 
 def choose_strategy(

@@ -32,8 +32,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-
 from tradekit._typing import BoolArray
 from tradekit.config import AlgorithmConfig, HardLimits, OptionClassParams, OptionsConfig
 from tradekit.core.bus import EventBus
@@ -71,6 +69,7 @@ from tradekit.decision.option_gates import (
     choose_strategy,
     classify_timeframe,
     clean_iv_rank,
+    clean_iv_ranks,
     greek_cap,
     leg_facts,
     unit_greeks,
@@ -387,12 +386,8 @@ class OptionsDecisionEngine:
         def iv_rank_at(ts_ns: int) -> float | None:
             return clean_iv_rank(self.market.iv_rank(symbol, ts_ns))
 
-        ranks = None
         path = getattr(self.market, "iv_rank_path", None)
-        if path is not None:  # clean_iv_rank over an array: finite, in [0, 100]
-            ranks = np.asarray(path(symbol, cols.ts_ns), dtype=np.float64)
-            with np.errstate(invalid="ignore"):
-                ranks = np.where((ranks >= 0.0) & (ranks <= 100.0), ranks, np.nan)
+        ranks = None if path is None else clean_iv_ranks(path(symbol, cols.ts_ns))
         batch = setup_batch(cols, self._scorers[tf], need, self.stock.vix_at, iv_rank_at,
                             vix=self.stock.vix_levels(cols.ts_ns), iv_rank=ranks)  # fmt: skip
         return certain_failures(self._gates[tf], batch)

@@ -475,12 +475,10 @@ class SyntheticChainProvider:
         ok = (spot > 0) & (vol > 0)  # False for NaN, as in _inputs
         hours, at_hour = np.unique(ts // _NS_PER_HOUR, return_inverse=True)
         day_of_hour = [_trade_day_of_hour(int(h)) for h in hours]
-        close = np.zeros(n, np.int64)  # the expiry's close as listed that day (0: unlisted)
-        for day in set(day_of_hour):
-            found = _contract_listing(contract, day)
-            if found is not None:
-                same = [k for k, d in enumerate(day_of_hour) if d == day]
-                close[np.isin(at_hour, same)] = int(found[0][1][0])
+        listed = {day: _contract_listing(contract, day) for day in set(day_of_hour)}
+        # the expiry's close as listed each time's trading day (0: not listed that day)
+        close_of_day = {d: 0 if f is None else int(f[0][1][0]) for d, f in listed.items()}
+        close = np.array([close_of_day[d] for d in day_of_hour], dtype=np.int64)[at_hour]
         ok &= close > ts  # listed and not expired
         theta, phi, rho = np.empty(n), np.empty(n), np.empty(n)
         for v in np.unique(vol[ok]):

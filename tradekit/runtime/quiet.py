@@ -131,6 +131,7 @@ class QuietBars:
         self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
         self._no_marks = np.empty((0, n))
         # the setups the scan may find refused by the sizer (pass_over_certain_skips)
+        self._sizes_setups = False
         self._refusable = np.zeros(n, dtype=np.bool_)
         self._sizing = np.empty((3, 0))
         self._limits = np.zeros(6)
@@ -174,6 +175,7 @@ class QuietBars:
             self._refusable = np.zeros(n, dtype=np.bool_)
             self._refusable[bars] = True
             self._limits = np.array(decider.sizing_limits)
+            self._sizes_setups = True
 
     def advance(self, i: int, equity_out: FloatArray) -> int:
         """Fast-forward from bar ``i`` over the quiet bars there; return the next bar to
@@ -315,7 +317,8 @@ class QuietBars:
                     bus.publish(f"signals.{sig.kind.lower()}", sig)
                     published += 1
         before = pipe.n_setups_passed
-        pipe.skip_to(j, refused=True)  # the scan proved the setups it passed refused
+        # with the sizing pass on, the scan proved the setups it passed refused
+        pipe.skip_to(j, refused=self._sizes_setups)
         passed = pipe.n_setups_passed - before
         eng.counts["signals"] += published
         last = j - 1
