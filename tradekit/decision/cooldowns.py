@@ -51,6 +51,10 @@ class EntryLog:
     1
     >>> log.active_cooldown(t + 60_000_000_000, "SPY", ("ORB",), DecisionConfig()).which
     'symbol'
+    >>> log.blocked_until(t + 60_000_000_000, "SPY", DecisionConfig()) > t + 60_000_000_000
+    True
+    >>> log.blocked_until(t + 60_000_000_000, "QQQ", DecisionConfig()) == t + 60_000_000_000
+    True
     """
 
     def __init__(self, tz: ZoneInfo) -> None:
@@ -63,6 +67,9 @@ class EntryLog:
         self._times: list[int] = []  # entry times, sorted (global cooldown)
         self._spans_for: DecisionConfig | None = None
         self._spans_ns = (0, 0, 1, 0, 0)
+        #: changes with every change of the log (a record, a clear, a load): an answer
+        #: computed from the log stays true while it is the same
+        self.version = 0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -71,6 +78,7 @@ class EntryLog:
 
     def clear(self) -> None:
         """Forget every entry (a new run)."""
+        self.version += 1
         self._entries.clear()
         self._last_symbol.clear()
         self._last_kind.clear()
@@ -79,6 +87,7 @@ class EntryLog:
 
     def record(self, ts_ns: int, symbol: str, kinds: tuple[str, ...]) -> None:
         """Remember an ENTER decision taken on the bar at ``ts_ns``."""
+        self.version += 1
         ts_ns = int(ts_ns)
         kinds = tuple(kinds)
         self._entries.append((ts_ns, symbol, kinds))
@@ -110,6 +119,17 @@ class EntryLog:
         if not self._per_day:
             return 0
         return self._per_day.get(self._days.key(ts_ns), 0)
+
+    def blocked_until(self, ts_ns: int, symbol: str, cfg: DecisionConfig) -> int:
+        """Until when (int ns UTC, exclusive) every entry on ``symbol`` is refused whatever
+        its kinds, as the log stands at ``ts_ns``: the end of that New York date once its
+        trades reached ``max_trades_per_day``, else the end of the longer of the symbol and
+        global cooldowns; ``ts_ns`` when neither blocks. Kind cooldowns depend on the setup
+        and are left out (a setup may still be refused by one)."""
+        if self.trades_on_day_of(ts_ns) >= cfg.max_trades_per_day:
+            return self._days.end_ns(ts_ns)
+        cd = self.active_cooldown(ts_ns, symbol, (), cfg)
+        return ts_ns if cd is None else cd.until_ns
 
     def _spans(self, cfg: DecisionConfig) -> tuple[int, int, int, int, int]:
         """Cooldown spans in ns for ``cfg`` (memoised on the config object)."""
@@ -163,6 +183,7 @@ class EntryLog:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Replace the state with one produced by :meth:`state_dict`."""
+        self.version += 1
         try:
             entries = [
                 (int(ts), str(sym), tuple(str(k) for k in kinds))

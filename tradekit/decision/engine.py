@@ -73,6 +73,7 @@ from tradekit.decision.gates import (
     SignalIntegrityGate,
     StateGate,
     refused_on_state,
+    refused_until,
 )
 from tradekit.decision.prescreen import certain_failures, setup_batch
 from tradekit.decision.scoring import Scorer, SetupScore
@@ -281,6 +282,14 @@ class DecisionEngine:
         raise is raised."""
         check_setup_types(setup)
         return refused_on_state(self._state_gates, setup, self.account.summary(), self.entries)
+
+    def refused_until(self, symbol: str, timeframe: str, ts_ns: int) -> int:
+        """Until when (int ns UTC, exclusive) :meth:`refused_on_state` holds for every setup
+        on ``symbol`` (bars of ``timeframe``; the same gates for all here) from ``ts_ns`` on,
+        while no entry is recorded and the trading state stands (the day's trade count,
+        symbol and global cooldowns, HALTED); ``ts_ns`` when nothing is known to refuse
+        them all."""
+        return refused_until(self._state_gates, symbol, ts_ns, self.entries)
 
     def decide(self, setup: Setup) -> Decision:
         """Evaluate all gates for ``setup`` and return the decision (published if a bus is set).

@@ -46,6 +46,7 @@ __all__ = [
     "TradingStateGate",
     "TradingStateView",
     "refused_on_state",
+    "refused_until",
 ]
 
 
@@ -92,6 +93,8 @@ _INF = math.inf
 # identical records: a float key must be a non-zero float (``0.0 == -0.0`` but they print apart;
 # ``1 == 1.0`` but an int is recorded as an int).
 _MEMO_MAX = 1024
+#: the latest time (int ns): a refusal with no known end
+_FOREVER_NS = np.iinfo(np.int64).max
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
@@ -354,6 +357,13 @@ class DailyLimitsGate:
         whatever the other gates say (a metrics-only replay counts it without deciding)."""
         return not self._check(setup, account, entries).passed
 
+    def refuses_until(self, symbol: str, ts_ns: int, entries: EntryLog) -> int:
+        """Until when (int ns UTC, exclusive) this gate fails every setup on ``symbol``
+        while no entry is recorded: the day's trade count or a symbol / global cooldown
+        (:meth:`EntryLog.blocked_until`); ``ts_ns`` when it knows no such time. The loss
+        limit moves with every mark and kind cooldowns with the setup: left out."""
+        return entries.blocked_until(ts_ns, symbol, self.cfg)
+
     def _check(self, s: Setup, acct: AccountSummary, entries: EntryLog) -> GateResult:
         cfg = self.cfg
         n = entries.trades_on_day_of(s.ts_ns)
@@ -412,12 +422,21 @@ class StateGate(Protocol):
         self, setup: Setup, account: AccountSummary, entries: EntryLog
     ) -> bool: ...
 
+    def refuses_until(self, symbol: str, ts_ns: int, entries: EntryLog) -> int: ...
+
 
 def refused_on_state(
     gates: tuple[StateGate, ...], setup: Setup, account: AccountSummary, entries: EntryLog
 ) -> bool:
     """Whether one of ``gates`` (the :class:`StateGate` s of an engine) fails ``setup`` now."""
     return any(g.refuses_on_state(setup, account, entries) for g in gates)
+
+
+def refused_until(gates: tuple[StateGate, ...], symbol: str, ts_ns: int, entries: EntryLog) -> int:
+    """Until when (int ns UTC, exclusive) one of ``gates`` fails every setup on ``symbol``
+    as long as the account state stands (no entry, no change of trading state); ``ts_ns``
+    when none knows such a time."""
+    return max((g.refuses_until(symbol, ts_ns, entries) for g in gates), default=ts_ns)
 
 
 class TradingStateView(Protocol):
@@ -459,6 +478,11 @@ class TradingStateGate:
         """Whether this gate fails now (the trader is HALTED): see
         :meth:`DailyLimitsGate.refuses_on_state`."""
         return self._halted()
+
+    def refuses_until(self, symbol: str, ts_ns: int, entries: EntryLog) -> int:
+        """While HALTED every setup is refused until the state changes (the largest time);
+        else ``ts_ns``."""
+        return _FOREVER_NS if self._halted() else ts_ns
 
     def evaluate(self, ctx: GateContext) -> GateResult:
         if not self._halted():

@@ -46,6 +46,7 @@ from tradekit.decision.base import (
     check_setup_types,
     reachable_targets,
 )
+from tradekit.decision.cooldowns import EntryLog
 from tradekit.decision.engine import DecisionEngine, run_gates
 from tradekit.decision.event_calendar import EventAssessment, EventCalendar, assess_events
 from tradekit.decision.exit_rules import option_exit_plan, stock_exit_plan
@@ -61,6 +62,7 @@ from tradekit.decision.gates import (
     SignalIntegrityGate,
     StateGate,
     refused_on_state,
+    refused_until,
 )
 from tradekit.decision.option_gates import (
     EventCalendarGate,
@@ -401,6 +403,20 @@ class OptionsDecisionEngine:
         check_setup_types(setup)
         gates = self._state_gates[classify_timeframe(setup.timeframe, target_dte)]
         return refused_on_state(gates, setup, self.account.summary(), self.stock.entries)
+
+    @property
+    def entries(self) -> EntryLog:
+        """The entry log of gate 7 (shared with the directional engine inside)."""
+        return self.stock.entries
+
+    def refused_until(self, symbol: str, timeframe: str, ts_ns: int) -> int:
+        """Until when (int ns UTC, exclusive) :meth:`refused_on_state` holds for every setup
+        on ``symbol`` with bars of ``timeframe`` (its class's gates) from ``ts_ns`` on; see
+        :meth:`DecisionEngine.refused_until`."""
+        if not self.is_option_underlying(symbol):
+            return self.stock.refused_until(symbol, timeframe, ts_ns)
+        gates = self._state_gates[classify_timeframe(timeframe, None)]
+        return refused_until(gates, symbol, ts_ns, self.stock.entries)
 
     def evaluate(self, setup: Setup, *, target_dte: int | None = None) -> OptionsEvaluation:
         """Decide ``setup``; options path for option underlyings, directional otherwise."""

@@ -226,7 +226,10 @@ class Engine:
         working order, no exit rule or risk limit triggered, nobody listening to bars or
         snapshots): on those, :meth:`on_bar` would only have marked the position, remembered
         the price and counted the bar. The caller has set the ledger's excursion and advanced
-        the pipeline; this leaves every component as the last of those bars would have.
+        the pipeline; this leaves every component as the last of those bars would have. The
+        risk engine's account check is not repeated: the proof includes its daily-loss test,
+        and the bars close on the risk day of the last processed bar, so it would change
+        nothing.
         """
         self.counts["bars"] += n_bars
         if certain_skips:
@@ -235,7 +238,6 @@ class Engine:
         self.ledger.mark(symbol, close, close_ts_ns)
         self.broker.note_quiet_bars(symbol, close_ts_ns)
         self.risk.update_price(symbol, close)
-        self.risk.evaluate_account()
         self._strategy.skip(symbol, n_bars)
 
     @property

@@ -14,7 +14,10 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["ExitRules", "quiet_span"]
+__all__ = ["BOOK_COLUMNS", "ExitRules", "quiet_span"]
+
+#: The columns of :func:`quiet_span`'s ``book``, one row per open position.
+BOOK_COLUMNS = ("qty", "avg", "mult", "track", "mae", "mfe")
 
 #: Exit levels of the managed positions, one entry per position and array: side (+1 / -1),
 #: stop, next target, absolute time stop (ns), minutes-before-close stop, flatten minutes.
@@ -124,9 +127,7 @@ def quiet_span(
     busy: np.ndarray,
     ts_end: int,
     close_end: int,
-    qty: np.ndarray,
-    avg: np.ndarray,
-    mult: np.ndarray,
+    book: np.ndarray,
     marks: np.ndarray,
     marks_base: int,
     cash: float,
@@ -137,13 +138,11 @@ def quiet_span(
     session_close_ns: int,
     premium: np.ndarray,
     premium_row: np.ndarray,
-    track: np.ndarray,
-    mae: np.ndarray,
-    mfe: np.ndarray,
     refusable: np.ndarray,
     sizing: np.ndarray,
     limits: np.ndarray,
     stock_row: int,
+    refused_until: int,
     equity_out: np.ndarray,
 ) -> int:
     """Scan bars ``start, start + 1, ...`` while each one is quiet; return the first that is
@@ -155,28 +154,32 @@ def quiet_span(
     ``side[k]`` +1 long / -1 short, stop, next target — NaN for none), triggers none of the
     managed positions' time exits (absolute time stop ns, ``int64`` max for none;
     minutes-before-close stop and end-of-day flatten minutes before ``session_close_ns``, NaN
-    for none), gives every open position ``p`` (``qty[p]`` at average ``avg[p]``, multiplier
-    ``mult[p]``) a valid mark ``marks[p, t - marks_base]`` (the close for stock, the quote mid
+    for none), gives every open position ``p`` (row ``p`` of ``book``: quantity ``qty``, average
+    price ``avg``, multiplier ``mult``, ``track`` 1.0 when its round trip's excursion is kept,
+    0.0 if not, and that excursion so far, ``mae`` and ``mfe``; see ``BOOK_COLUMNS``) a
+    valid mark ``marks[p, t - marks_base]`` (the close for stock, the quote mid
     for an option; > 0 and finite; the marks end where the span must), at which no option
     plan's premium rules (``premium[r]`` on the marks of position ``premium_row[r]``, see
     :func:`_premium_exit_due`) close anything, and, with ``check_loss``, leaves the day P&L
     above ``-loss_limit × start-of-day equity``.
 
-    A bar that fires a setup (``busy``) is quiet only when ``refusable[t]`` and the sizer
-    gives that setup less than one unit on the account as marked at the bar
-    (:func:`sized_quantity` with the setup's unit risk, unit notional and risk fraction
-    ``sizing[:, t]``, caps ``limits``; the symbol's position is ``stock_row``, -1 for none;
-    every open position counts toward the symbol's notional, as all are on the replayed
-    symbol where the caller enables this): then its decision is a SKIP that changes nothing
-    (the caller counts it).
+    A bar that fires a setup (``busy``) is quiet only when ``refusable[t]`` and its setups
+    are refused: it opens before ``refused_until`` (a gate on the account state refuses
+    every setup until then), or the sizer gives its setup less than one unit on the account
+    as marked at the bar (:func:`sized_quantity` with the setup's unit risk, unit notional
+    and risk fraction ``sizing[:, t]``, caps ``limits``; no sizing when ``sizing`` has no
+    columns; the symbol's position is ``stock_row``, -1 for none; every open position
+    counts toward the symbol's notional, as all are on the replayed symbol where the caller
+    enables this): then its decision is a SKIP that changes nothing (the caller counts it).
 
     For each quiet bar the equity after its marks (``cash`` + the positions' market values,
     summed in the ledger's order) goes to ``equity_out``, and for each position with
-    ``track[p]`` the open P&L ``qty × (mark - avg) × mult`` updates ``mae[p]`` / ``mfe[p]``
-    as the ledger's marks would.
+    ``track`` the open P&L ``qty × (mark - avg) × mult`` updates its ``mae`` / ``mfe`` in
+    ``book`` as the ledger's marks would.
     """
     n = ts.shape[0]
-    k_pos = qty.shape[0]
+    k_pos = book.shape[0]
+    qty, avg, mult = book[:, 0], book[:, 1], book[:, 2]
     inf = np.inf
     t = start
     while t < n:
@@ -217,7 +220,9 @@ def quiet_span(
             day_pnl = equity - sod
             if not (math.isfinite(day_pnl) and day_pnl > -loss_limit * base):
                 break
-        if setup:
+        if setup and bar_ts >= refused_until:
+            if sizing.shape[1] == 0:
+                break
             gross = 0.0
             for p in range(k_pos):
                 gross += abs(qty[p] * marks[p, col] * mult[p])
@@ -227,12 +232,12 @@ def quiet_span(
             if units >= 1.0:
                 break
         for p in range(k_pos):
-            if track[p]:
+            if book[p, 3] != 0.0:
                 pnl = qty[p] * (marks[p, col] - avg[p]) * mult[p]
-                if pnl < mae[p]:
-                    mae[p] = pnl
-                elif pnl > mfe[p]:
-                    mfe[p] = pnl
+                if pnl < book[p, 4]:
+                    book[p, 4] = pnl
+                elif pnl > book[p, 5]:
+                    book[p, 5] = pnl
         equity_out[t] = equity
         t += 1
     return t

@@ -48,7 +48,7 @@ from tradekit.core.clock import SimClock
 from tradekit.core.enums import TradingState
 from tradekit.decision.engine import DecisionEngine
 from tradekit.portfolio._dates import ny_date
-from tradekit.runtime.nb import quiet_span
+from tradekit.runtime.nb import BOOK_COLUMNS, ExitRules, quiet_span
 
 if TYPE_CHECKING:
     from tradekit._typing import FloatArray, IntArray
@@ -64,11 +64,12 @@ __all__ = ["QuietBars"]
 QuotePath = Callable[["OptionContract", "IntArray"], "tuple[FloatArray, FloatArray] | None"]
 
 _NO_TIME = np.iinfo(np.int64).max
+_NEVER = np.iinfo(np.int64).min  # refused_until when the scan may refuse no setup
 _NO_INT, _NO_FLOAT = np.empty(0, dtype=np.int64), np.empty(0)
-_NO_TRACK = np.empty(0, dtype=np.bool_)
 #: the scan's exit rules without a managed position, premium rules without an option plan
 _NO_RULES = (_NO_INT, _NO_FLOAT, _NO_FLOAT, _NO_INT, _NO_FLOAT, _NO_FLOAT)
 _NO_PREMIUM = np.empty((0, 6))
+_NO_BOOK = np.empty((0, len(BOOK_COLUMNS)))
 _NO_ROWS = _NO_INT
 
 
@@ -76,9 +77,7 @@ def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
-def _exit_rules(
-    managed: list[ManagedPosition], flatten_minutes: float
-) -> tuple[IntArray, FloatArray, FloatArray, IntArray, FloatArray, FloatArray]:
+def _exit_rules(managed: list[ManagedPosition], flatten_minutes: float) -> ExitRules:
     """The exit levels of the managed stock positions as the scan's arrays: side, stop, next
     target, absolute time stop, minutes-before-close stop, end-of-day flatten (NaN or the
     largest time: none)."""
@@ -130,11 +129,16 @@ class QuietBars:
         n = self._c.shape[0]
         self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
         self._no_marks = np.empty((0, n))
-        # the setups the scan may find refused by the sizer (pass_over_certain_skips)
-        self._sizes_setups = False
+        # the setups the scan may find refused on the account state or, on the stock path,
+        # by the sizer (pass_over_certain_skips)
+        self._passes_setups = False
         self._refusable = np.zeros(n, dtype=np.bool_)
         self._sizing = np.empty((3, 0))
         self._limits = np.zeros(6)
+        self._refusal_key: tuple[int, TradingState, int] | None = None
+        self._refusal = _NEVER
+        self._rules_key: tuple[tuple[str, float | None, int], ...] | None = None
+        self._rules_cached: ExitRules = _NO_RULES
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
         #: bars fast-forwarded so far, and the spans they came in
@@ -168,14 +172,14 @@ class QuietBars:
         cols = pipe.setup_columns()
         pipe.pass_over_setups(decider.certain_skips(cols))
         self._busy = pipe.busy_mask()
+        bars, n = pipe.setup_bars(), self._c.shape[0]
+        self._refusable = np.zeros(n, dtype=np.bool_)
+        self._refusable[bars] = True
+        self._passes_setups = True
         if isinstance(decider, DecisionEngine):  # stock: the scan also sizes the others
-            bars, n = pipe.setup_bars(), self._c.shape[0]
             self._sizing = np.full((3, n), math.nan)
             self._sizing[:, bars] = decider.sizing_columns(cols)
-            self._refusable = np.zeros(n, dtype=np.bool_)
-            self._refusable[bars] = True
             self._limits = np.array(decider.sizing_limits)
-            self._sizes_setups = True
 
     def advance(self, i: int, equity_out: FloatArray) -> int:
         """Fast-forward from bar ``i`` over the quiet bars there; return the next bar to
@@ -186,9 +190,18 @@ class QuietBars:
         broker, ledger, risk = eng.broker, eng.ledger, eng.risk
         if not broker.idle:
             return i
+        bar_ts = int(self._ts[i])
         day_start, ts_end = broker.day_window
-        if self._ts[i] < day_start:
+        if not day_start <= bar_ts < ts_end:
+            return i  # a new day: the broker and the ledger roll it on this bar
+        close_end = min(ledger.day_end_ns, risk.day_end_ns(eng.clock.now_ns()))
+        if self._closes[i] >= close_end:
             return i
+        refused_until = _NEVER
+        if self._passes_setups:
+            refused_until = self._refused_until(bar_ts, day_start)
+            if self._busy[i] and bar_ts >= refused_until and not self._sizing.shape[1]:
+                return i  # a setup to decide here (nothing to size it in the scan)
         opened = ledger.open_positions()
         contracts = [p.contract for p in opened if p.contract is not None]
         if contracts:
@@ -201,17 +214,15 @@ class QuietBars:
         managed = broker.managed_positions(self.symbol)
         session_close = 0
         premium, premium_row = _NO_PREMIUM, _NO_ROWS
-        if managed:
-            if not opened:
-                return i
+        if managed:  # (plans outliving their flat stock position still watch their levels)
             if contracts:
-                found = self._premium_rules(managed, contracts, int(self._ts[i]))
+                found = self._premium_rules(managed, contracts, bar_ts)
                 if found is None:
                     return i
                 premium, premium_row = found
             elif any(m.legs for m in managed):
                 return i
-            session = eng.calendar.session_bounds(int(self._ts[i]))
+            session = eng.calendar.session_bounds(bar_ts)
             if session is None:
                 return i
             session_close = session[1]
@@ -220,37 +231,57 @@ class QuietBars:
             marks, base = self._option_marks(contracts, i, ts_end), i
         else:
             marks, base = (self._c_row if opened else self._no_marks), 0
-        rules = _exit_rules(managed, eng.config.execution.flatten_intraday_minutes_before_close)
-        close_end = min(ledger.day_end_ns, risk.day_end_ns(eng.clock.now_ns()))
+        rules = self._rules(managed)
         stock_row = -1
         trades = [p.trade for p in opened]
         if opened:
-            qty = np.array([p.qty for p in opened], dtype=np.float64)
-            avg = np.array([p.avg_price for p in opened], dtype=np.float64)
-            mult = np.array([p.multiplier for p in opened], dtype=np.float64)
-            track = np.array([t is not None for t in trades], dtype=np.bool_)
-            mae = np.array([0.0 if t is None else t.mae for t in trades], dtype=np.float64)
-            mfe = np.array([0.0 if t is None else t.mfe for t in trades], dtype=np.float64)
+            book = np.array(
+                [(p.qty, p.avg_price, p.multiplier, 0.0 if t is None else 1.0,
+                  0.0 if t is None else t.mae, 0.0 if t is None else t.mfe)
+                 for p, t in zip(opened, trades, strict=True)],
+                dtype=np.float64,
+            )  # fmt: skip
             for n, p in enumerate(opened):
                 if p.contract is None and p.symbol == self.symbol:
                     stock_row = n
         else:
-            qty = avg = mult = mae = mfe = _NO_FLOAT
-            track = _NO_TRACK
+            book = _NO_BOOK
         j = quiet_span(
             i, self._ts, self._dur, self._o, self._h, self._lo, self._c, self._busy,
-            ts_end, close_end, qty, avg, mult, marks, base,
+            ts_end, close_end, book, marks, base,
             ledger.cash, ledger.start_of_day_equity, risk.daily_loss_limit,
             risk.trading_state is not TradingState.HALTED,
-            rules, session_close, premium, premium_row, track, mae, mfe,
-            self._refusable, self._sizing, self._limits, stock_row, equity_out,
+            rules, session_close, premium, premium_row,
+            self._refusable, self._sizing, self._limits, stock_row, refused_until, equity_out,
         )  # fmt: skip
         if j > i:
             for n, trade in enumerate(trades):
                 if trade is not None:
-                    trade.mae, trade.mfe = float(mae[n]), float(mfe[n])
+                    trade.mae, trade.mfe = float(book[n, 4]), float(book[n, 5])
             self._apply(i, j)
         return j
+
+    def _refused_until(self, bar_ts: int, day_start: int) -> int:
+        """The decider's ``refused_until`` at ``bar_ts``, kept while what its state gates read
+        stands: the entry log, the trading state and the day (a horizon found at an earlier
+        bar of the same state is as true now: the scan compares the bar times with it)."""
+        eng = self.engine
+        entries = eng.decider.entries
+        key = (entries.version, eng.risk.trading_state, day_start)
+        if key != self._refusal_key:
+            self._refusal_key = key
+            self._refusal = eng.decider.refused_until(self.symbol, self.pipeline.timeframe,
+                                                      bar_ts)  # fmt: skip
+        return self._refusal
+
+    def _rules(self, managed: list[ManagedPosition]) -> ExitRules:
+        """:func:`_exit_rules` of ``managed``, kept while their stops and targets stand (the
+        monitor moves a stop or a target only on a bar that is not quiet)."""
+        key = tuple((m.key, m.stop, m.targets_done) for m in managed)
+        if key != self._rules_key:
+            flatten = self.engine.config.execution.flatten_intraday_minutes_before_close
+            self._rules_key, self._rules_cached = key, _exit_rules(managed, flatten)
+        return self._rules_cached
 
     def _premium_rules(
         self, managed: list[ManagedPosition], contracts: list[OptionContract], ts_ns: int
@@ -317,8 +348,8 @@ class QuietBars:
                     bus.publish(f"signals.{sig.kind.lower()}", sig)
                     published += 1
         before = pipe.n_setups_passed
-        # with the sizing pass on, the scan proved the setups it passed refused
-        pipe.skip_to(j, refused=self._sizes_setups)
+        # with the refusal pass on, the scan proved the setups it passed refused
+        pipe.skip_to(j, refused=self._passes_setups)
         passed = pipe.n_setups_passed - before
         eng.counts["signals"] += published
         last = j - 1

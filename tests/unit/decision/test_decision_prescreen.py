@@ -259,3 +259,32 @@ def test_a_refusal_on_the_account_state_is_a_skip_and_counting_it_changes_nothin
     assert counted.summary == full.summary
     pd.testing.assert_series_equal(counted.equity, full.equity)
     pd.testing.assert_frame_equal(counted.trades, full.trades)
+
+
+@pytest.mark.parametrize("kind", ["stock", "halted", "options"])
+def test_every_setup_before_the_refusal_horizon_is_refused_on_the_account_state(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``refused_until`` found at one setup holds for every later setup of the same entry
+    log, trading state and day: each one before the horizon is ``refused_on_state`` (the
+    replay scan passes such setups without building them). Some setups do fall before a
+    horizon (the daily trade limit, the symbol cooldown, a HALT)."""
+    from tradekit.runtime.kernel import Engine
+
+    bars, cfg, kw = _state_case(kind)
+    horizons: dict[tuple[int, object, object], int] = {}
+    checked: list[bool] = []
+    real = Engine._decide
+
+    def probe(self: Engine, setup: Setup) -> Any:
+        day = pd.Timestamp(setup.ts_ns, unit="ns", tz="America/New_York").date()
+        key = (self.decider.entries.version, self.risk.trading_state, day)
+        if key not in horizons:
+            horizons[key] = self.decider.refused_until(setup.symbol, setup.timeframe, setup.ts_ns)
+        if setup.ts_ns < horizons[key]:
+            checked.append(self.decider.refused_on_state(setup))
+        return real(self, setup)
+
+    monkeypatch.setattr(Engine, "_decide", probe)
+    run_backtest(bars, cfg, record="summary", prescreen=False, **kw)
+    assert checked and all(checked), (len(checked), checked.count(False))

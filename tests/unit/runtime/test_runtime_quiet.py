@@ -29,7 +29,7 @@ from tradekit.runtime import kernel
 from tradekit.runtime.backtest import BacktestResult, EventRecorder, run_backtest
 from tradekit.runtime.nb import _premium_exit_due, quiet_span
 from tradekit.runtime.precomputed import PrecomputedPipeline
-from tradekit.runtime.quiet import _NO_PREMIUM, _NO_ROWS, QuietBars, _exit_rules
+from tradekit.runtime.quiet import _NEVER, _NO_PREMIUM, _NO_ROWS, QuietBars, _exit_rules
 from tradekit.strategy import SmaCross
 
 
@@ -197,10 +197,10 @@ def test_the_scan_sees_an_exit_exactly_when_the_monitor_has_one(
     one = lambda v: np.array([v])  # noqa: E731
     end = quiet_span(
         0, one(ts), one(_NS_MIN), one(o), one(h), one(lo), one(c), np.zeros(1, np.bool_),
-        _CLOSE, _CLOSE + 10 * 3_600_000_000_000, one(10.0), one(100.0), one(1.0),
+        _CLOSE, _CLOSE + 10 * 3_600_000_000_000, np.array([[10.0, 100.0, 1.0, 1.0, 0.0, 0.0]]),
         one(c).reshape(1, 1), 0, 0.0, 100_000.0, 0.02, False, rules, _CLOSE,
-        _NO_PREMIUM, _NO_ROWS, np.ones(1, np.bool_), np.zeros(1), np.zeros(1),
-        np.zeros(1, np.bool_), np.empty((3, 0)), np.zeros(6), 0, np.empty(1),
+        _NO_PREMIUM, _NO_ROWS, np.zeros(1, np.bool_), np.empty((3, 0)), np.zeros(6), 0,
+        _NEVER, np.empty(1),
     )  # fmt: skip
     assert (end == 0) == monitor_exits
 
@@ -213,15 +213,14 @@ def test_the_scan_writes_the_ledgers_equity_and_excursion() -> None:
     dur = np.full(n, _NS_MIN, dtype=np.int64)
     eq = np.empty(n)
     empty_i, empty_f = np.empty(0, np.int64), np.empty(0)
-    mae, mfe = np.zeros(1), np.zeros(1)
+    book = np.array([[-7.0, 100.0, 1.0, 1.0, 0.0, 0.0]])
     end = quiet_span(
         0, ts, dur, c, c + 0.05, c - 0.05, c, np.zeros(n, np.bool_), _CLOSE, _CLOSE,
-        np.array([-7.0]), np.array([100.0]), np.array([1.0]), c.reshape(1, -1), 0,
-        50_000.0, 49_000.0, 0.02, True,
+        book, c.reshape(1, -1), 0, 50_000.0, 49_000.0, 0.02, True,
         (empty_i, empty_f, empty_f, empty_i, empty_f, empty_f), _CLOSE, _NO_PREMIUM, _NO_ROWS,
-        np.ones(1, np.bool_), mae, mfe, np.zeros(n, np.bool_), np.empty((3, 0)), np.zeros(6), 0,
-        eq,
+        np.zeros(n, np.bool_), np.empty((3, 0)), np.zeros(6), 0, _NEVER, eq,
     )  # fmt: skip
+    mae, mfe = book[:, 4], book[:, 5]
     assert end == n
     assert eq.tolist() == [50_000.0 + -7.0 * float(x) * 1.0 for x in c]
     pnl = [-7.0 * (float(x) - 100.0) * 1.0 for x in c]
