@@ -18,13 +18,17 @@ at every bar):
   confluence strategy unchanged (it does nothing on a bar without setups); a bar whose only
   setup is a certain SKIP (a gate refuses it on the setup alone,
   :mod:`tradekit.decision.prescreen`) counts as a bar without setups in a metrics-only run,
-  which keeps no decision records: its setup and SKIP decision are counted, not built;
+  which keeps no decision records: its setup and SKIP decision are counted, not built; so
+  is a setup the scan proves refused, before the horizon of the state gates (the decider's
+  ``refused_until``: the day's trade limit reached, a symbol or global cooldown, HALTED) or,
+  on the stock path, sized to less than one share on the account as marked at its bar;
 * nobody listens to the bars or the position snapshots (the feed has no subscriber, the bus
   no ``bars.<symbol>`` / ``positions.snapshot`` handler) and no kill file is watched;
 * at the span's start: no working order and no exit plan waiting for its fill; either at
   most one open position, a stock position of the symbol under any number of stock exit
-  plans, or only option positions on the symbol (any number, each under at most single-leg
-  plans with premium and time exits, none due to close at its DTE today) when the quote
+  plans (or no position under plans that outlived theirs: they still watch their levels),
+  or only option positions on the symbol (any number, each under at most single-leg plans
+  with premium and time exits, none due to close at its DTE today) when the quote
   source can price a contract over a span at once
   (:meth:`~tradekit.options.chain.SyntheticChainProvider.quote_path`: the same quotes as one
   by one); the span stays inside the current day and, with a managed position, inside its
