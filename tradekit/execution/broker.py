@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -440,12 +440,22 @@ class PaperBroker:
         """Where option legs are priced, filled and marked (None: stock only)."""
         return self._options.quotes
 
-    def note_quiet_bars(self, symbol: str, close_ts_ns: int) -> None:
+    def note_quiet_bars(
+        self,
+        symbol: str,
+        close_ts_ns: int,
+        option_marks: Mapping[str, tuple[float, Sequence[float]]] | None = None,
+    ) -> None:
         """Bars of ``symbol`` up to the one closing at ``close_ts_ns`` were fast-forwarded
         (:mod:`tradekit.runtime.quiet`; the ledger is marked at that bar's close): mark the
         option positions on ``symbol`` at that close's quotes and remember the close, as
-        :meth:`on_bar` would have."""
-        if self._options.quotes is not None:
+        :meth:`on_bar` would have. ``option_marks`` gives, per option position (by contract
+        symbol: every open one on ``symbol``, each with a valid quote), the quote mid and
+        Greeks at that close when the caller priced them already (the same quotes)."""
+        if option_marks is not None:
+            for contract_symbol, (mid, greeks) in option_marks.items():
+                self.ledger.mark(contract_symbol, mid, close_ts_ns, greeks=greeks)
+        elif self._options.quotes is not None:
             self._options.mark(self.ledger, symbol, close_ts_ns)
         self._last_close[symbol] = close_ts_ns
 

@@ -451,17 +451,23 @@ class SyntheticChainProvider:
         )
 
     def quote_path(
-        self, contract: OptionContract, ts_ns: IntArray
+        self, contract: OptionContract, ts_ns: IntArray, *, greeks: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray] | None:
         """``(bid, ask)`` of ``contract`` at each of the times ``ts_ns`` (int ns UTC array):
         :meth:`quote` at each time, NaN where it gives None, priced in one kernel call
-        (:func:`tradekit.options.nb.price_path_nb`). None when the provider has no array
-        twins of its spot and vol functions (:attr:`prices_paths`)."""
+        (:func:`tradekit.options.nb.price_path_nb`). With ``greeks`` (a ``(5, len(ts_ns))``
+        array) also the :meth:`contract_row` fields ``delta``, ``gamma``, ``theta``, ``vega``
+        and ``iv`` at each time, in that order (NaN where unpriced). None when the provider
+        has no array twins of its spot and vol functions (:attr:`prices_paths`)."""
         if not self.prices_paths:
             return None
         ts = np.ascontiguousarray(ts_ns, dtype=np.int64)
         n = ts.shape[0]
         bid, ask = np.full(n, np.nan), np.full(n, np.nan)
+        if greeks is not None:
+            if greeks.shape != (5, n):
+                raise ValueError(f"greeks must have shape (5, {n}), not {greeks.shape}")
+            greeks[:] = np.nan
         if n == 0 or not (contract.strike > 0):
             return bid, ask
         u = contract.underlying
@@ -490,13 +496,15 @@ class SyntheticChainProvider:
         if priced.size == 0:
             return bid, ask
         lst = _listing(u, self.seed)
-        b, a = np.empty(priced.size), np.empty(priced.size)
+        b, a, g = np.empty(priced.size), np.empty(priced.size), np.empty((5, priced.size))
         nb.price_path_nb(
             ts[priced], spot[priced], float(self.r), float(self.q), float(contract.strike),
             float(right_code(contract.right)), close[priced], theta[priced], phi[priced],
-            rho[priced], lst.small_tick, lst.large_tick, lst.spread_pct, b, a,
+            rho[priced], lst.small_tick, lst.large_tick, lst.spread_pct, b, a, g,
         )  # fmt: skip
         bid[priced], ask[priced] = b, a
+        if greeks is not None:
+            greeks[:, priced] = g
         return bid, ask
 
     def quote(self, contract: OptionContract, ts_ns: int) -> Quote | None:

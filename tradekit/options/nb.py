@@ -600,9 +600,11 @@ def _touch(theo, sd, small_tick, large_tick, spread_pct):
 @njit(cache=True, error_model="numpy")
 def price_path_nb(
     ts_ns, spot, r, q, strike, cp, close_ns, theta_tv, phi, rho, small_tick, large_tick,
-    spread_pct, bid, ask,
+    spread_pct, bid, ask, greeks,
 ):  # fmt: skip
-    """Bid and ask of one contract over time, into ``bid`` / ``ask``: at each ``ts_ns[i]``
+    """Bid and ask of one contract over time, into ``bid`` / ``ask``, and its Greeks into
+    ``greeks`` (rows delta, gamma, theta per day, vega per vol point, iv: the row's fields
+    of the same names): at each ``ts_ns[i]``
     with the underlying at ``spot[i]`` and the SSVI terms of its expiry then (``theta_tv[i]``,
     ``phi[i]``, skew ``rho[i]``), the row :func:`price_rows_nb` would quote for the contract
     (``strike``, ``cp`` +1.0 call / -1.0 put, its expiry closing at ``close_ns[i]`` as
@@ -622,6 +624,11 @@ def price_path_nb(
     )  # fmt: skip
     for i in range(n):
         bid[i], ask[i] = _touch(max(g[0, i], 0.0), sd[i], small_tick, large_tick, spread_pct)
+        greeks[0, i] = g[1, i]
+        greeks[1, i] = g[2, i]
+        greeks[2, i] = g[4, i] / 365.0
+        greeks[3, i] = g[3, i] * 0.01
+        greeks[4, i] = iv[i]
 
 
 @njit(cache=True, error_model="numpy")

@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from tradekit.config import ExecutionConfig
@@ -366,12 +366,16 @@ class Ledger:
             pos.qty, pos.avg_price, pos.open_commission = 0.0, math.nan, 0.0
             pos.trade, pos.stop, pos.targets = None, None, ()
 
-    def mark(self, symbol: str, price: float, ts_ns: int) -> None:
+    def mark(
+        self, symbol: str, price: float, ts_ns: int, *, greeks: Sequence[float] | None = None
+    ) -> None:
         """Record the market price of ``symbol`` at ``ts_ns`` (bar close, option mid).
 
         Non-finite or non-positive prices are ignored (a missing quote keeps the last mark).
         Also remembered for symbols without a position (underlying prices for margin, reference
-        prices for the broker's buying-power estimate).
+        prices for the broker's buying-power estimate). An option position takes its unit
+        Greeks and IV at ``ts_ns`` from the Greeks callback, or from ``greeks`` when the
+        caller priced them already (what the callback gives: delta, gamma, theta, vega, iv).
         """
         if not (price > 0.0 and math.isfinite(price)):
             return
@@ -383,12 +387,14 @@ class Ledger:
             if pos.trade is not None:
                 pos.trade.excursion(pos.qty * (price - pos.avg_price) * pos.multiplier)
             if pos.contract is not None:
-                self._refresh_greeks(pos, ts_ns)
+                self._refresh_greeks(pos, ts_ns, greeks)
 
-    def _refresh_greeks(self, pos: Position, ts_ns: int) -> None:
+    def _refresh_greeks(
+        self, pos: Position, ts_ns: int, priced: Sequence[float] | None = None
+    ) -> None:
         if pos.contract is None or self._greeks is None or not pos.qty:
             return
-        g = self._greeks(pos.contract, ts_ns)
+        g = self._greeks(pos.contract, ts_ns) if priced is None else priced
         if g is not None and all(math.isfinite(x) for x in g[:4]):
             pos.unit_greeks = (float(g[0]), float(g[1]), float(g[2]), float(g[3]))
             if len(g) > 4 and math.isfinite(g[4]):

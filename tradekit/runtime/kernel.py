@@ -37,7 +37,7 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -216,11 +216,21 @@ class Engine:
         return BarOutcome(bar, out.signals, setups, decisions, fills)
 
     def fast_forward(
-        self, symbol: str, n_bars: int, close_ts_ns: int, close: float, *, certain_skips: int = 0
+        self,
+        symbol: str,
+        n_bars: int,
+        close_ts_ns: int,
+        close: float,
+        *,
+        certain_skips: int = 0,
+        option_marks: Mapping[str, tuple[float, Sequence[float]]] | None = None,
     ) -> None:
         """Account for ``n_bars`` quiet bars of ``symbol``, the last closing at ``close_ts_ns``
         at price ``close``, without processing them one by one; ``certain_skips`` setups on
-        them were certain SKIPs, counted as setups and SKIP decisions without being decided.
+        them were certain SKIPs, counted as setups and SKIP decisions without being decided;
+        ``option_marks`` the open option positions' quote mids and Greeks at that close when
+        the caller has them (:meth:`PaperBroker.note_quiet_bars
+        <tradekit.execution.broker.PaperBroker.note_quiet_bars>`), else they are quoted.
 
         Only for bars a replay has proved quiet (:mod:`tradekit.runtime.quiet`: no setup, no
         working order, no exit rule or risk limit triggered, nobody listening to bars or
@@ -236,7 +246,7 @@ class Engine:
             self.counts["setups"] += certain_skips
             self.counts["decisions.skip"] += certain_skips
         self.ledger.mark(symbol, close, close_ts_ns)
-        self.broker.note_quiet_bars(symbol, close_ts_ns)
+        self.broker.note_quiet_bars(symbol, close_ts_ns, option_marks)
         self.risk.update_price(symbol, close)
         self._strategy.skip(symbol, n_bars)
 

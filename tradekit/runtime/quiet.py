@@ -43,8 +43,7 @@ per-bar loop gives: the parity tests compare the two on stock, options and daily
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -59,13 +58,21 @@ if TYPE_CHECKING:
     from tradekit.core.events import OptionContract
     from tradekit.data.feeds import ReplayFeed
     from tradekit.execution.monitor import ManagedPosition
+    from tradekit.portfolio.position import Position
     from tradekit.runtime.kernel import Engine
     from tradekit.runtime.precomputed import PrecomputedPipeline
 
 __all__ = ["QuietBars"]
 
-#: ``(contract, times) -> (bid, ask)`` over a span (SyntheticChainProvider.quote_path)
-QuotePath = Callable[["OptionContract", "IntArray"], "tuple[FloatArray, FloatArray] | None"]
+
+class QuotePath(Protocol):
+    """``(contract, times, greeks=) -> (bid, ask)`` over a span, the Greeks into ``greeks``
+    (:meth:`~tradekit.options.chain.SyntheticChainProvider.quote_path`)."""
+
+    def __call__(
+        self, contract: OptionContract, ts_ns: IntArray, *, greeks: FloatArray | None = None
+    ) -> tuple[FloatArray, FloatArray] | None: ...
+
 
 _NO_TIME = np.iinfo(np.int64).max
 _NEVER = np.iinfo(np.int64).min  # refused_until when the scan may refuse no setup
@@ -129,7 +136,9 @@ class QuietBars:
         self._quote_path: QuotePath | None = (
             quotes.quote_path if getattr(quotes, "prices_paths", False) else None  # type: ignore[union-attr]
         )
-        self._mark_cache: dict[OptionContract, tuple[int, int, FloatArray]] = {}
+        # per contract: the bars [lo, hi) priced, their mids and Greeks (5 rows)
+        self._mark_cache: dict[OptionContract, tuple[int, int, FloatArray, FloatArray]] = {}
+        self._span_greeks: list[tuple[FloatArray, int]] = []
         n = self._c.shape[0]
         self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
         self._no_marks = np.empty((0, n))
@@ -262,7 +271,8 @@ class QuietBars:
             for n, trade in enumerate(trades):
                 if trade is not None:
                     trade.mae, trade.mfe = float(book[n, 4]), float(book[n, 5])
-            self._apply(i, j)
+            last = self._last_option_marks(opened, marks, base, j - 1) if contracts else None
+            self._apply(i, j, last)
         return j
 
     def _refused_until(self, bar_ts: int, day_start: int) -> int:
@@ -317,29 +327,47 @@ class QuietBars:
     def _option_marks(self, contracts: list[OptionContract], i: int, ts_end: int) -> FloatArray:
         """Marks (quote mids; NaN where no valid quote) of each of ``contracts`` at the
         closes of bars ``i`` up to the first opening at ``ts_end`` (a day at most), one row
-        per contract; a contract's quotes are priced once per span of the day."""
+        per contract; a contract's quotes are priced once per span of the day. Their Greeks
+        stay in :attr:`_span_greeks` (per contract: the array and its first bar)."""
         stop = int(np.searchsorted(self._ts, ts_end, side="left"))
         out = np.empty((len(contracts), max(stop - i, 0)))
         cache = self._mark_cache
         if len(cache) > 32:
-            for c in [c for c, (_, hi, _) in cache.items() if hi <= i]:
+            for c in [c for c, (_, hi, _, _) in cache.items() if hi <= i]:
                 del cache[c]
+        self._span_greeks = []
         for r, contract in enumerate(contracts):
             hit = cache.get(contract)
             if hit is None or not (hit[0] <= i and stop <= hit[1]):
                 assert self._quote_path is not None
-                found = self._quote_path(contract, self._closes[i:stop])
+                greeks = np.empty((5, stop - i))
+                found = self._quote_path(contract, self._closes[i:stop], greeks=greeks)
                 mids = np.full(stop - i, math.nan)
                 if found is not None:
                     bid, ask = found
                     ok = (bid >= 0.0) & (ask > 0.0) & (ask >= bid) & np.isfinite(bid + ask)
                     mids[ok] = 0.5 * (bid[ok] + ask[ok])
-                hit = (i, stop, mids)
+                hit = (i, stop, mids, greeks)
                 cache[contract] = hit
             out[r] = hit[2][i - hit[0] : stop - hit[0]]
+            self._span_greeks.append((hit[3], hit[0]))
         return out
 
-    def _apply(self, i: int, j: int) -> None:
+    def _last_option_marks(
+        self, opened: list[Position], marks: FloatArray, base: int, last: int
+    ) -> dict[str, tuple[float, tuple[float, ...]]]:
+        """Each open option position's mark and Greeks at bar ``last`` of the span (marks
+        from :meth:`_option_marks` at ``base``), for :meth:`Engine.fast_forward`."""
+        out: dict[str, tuple[float, tuple[float, ...]]] = {}
+        for r, p in enumerate(opened):
+            greeks, lo = self._span_greeks[r]
+            out[p.symbol] = (float(marks[r, last - base]),
+                             tuple(float(x) for x in greeks[:, last - lo]))  # fmt: skip
+        return out
+
+    def _apply(
+        self, i: int, j: int, option_marks: dict[str, tuple[float, tuple[float, ...]]] | None
+    ) -> None:
         eng, pipe = self.engine, self.pipeline
         closes = self._closes
         published = 0
@@ -360,7 +388,8 @@ class QuietBars:
         close_ts = int(closes[last])
         if self._clock is not None:
             self._clock.set_time(close_ts)
-        eng.fast_forward(self.symbol, j - i, close_ts, float(self._c[last]), certain_skips=passed)
+        eng.fast_forward(self.symbol, j - i, close_ts, float(self._c[last]),
+                         certain_skips=passed, option_marks=option_marks)  # fmt: skip
         self.feed.skip_to(j)
         self.skipped += j - i
         self.spans += 1

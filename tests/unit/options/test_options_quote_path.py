@@ -1,6 +1,7 @@
 """SyntheticChainProvider.quote_path: a contract priced over a span of times in one kernel call
-gives, time by time, exactly the quote a single-contract ``quote`` gives (NaN where that is
-None: unlisted, expired, spot or vol unknown), whatever the vol does within the span."""
+gives, time by time, exactly the quote and Greeks a single contract's ``contract_row`` gives
+(NaN where that is None: unlisted, expired, spot or vol unknown), whatever the vol does
+within the span."""
 
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ def _bars() -> pd.DataFrame:
 
 
 def _quotes(prov: SyntheticChainProvider, c: OptionContract, ts: np.ndarray) -> np.ndarray:
-    out = np.full((2, ts.shape[0]), np.nan)
+    """Per time: bid, ask, delta, gamma, theta, vega, iv of the contract, one by one."""
+    out = np.full((7, ts.shape[0]), np.nan)
     for k, t in enumerate(ts):
-        q = prov.quote(c, int(t))
-        if q is not None:
-            out[:, k] = q.bid, q.ask
+        row = prov.contract_row(c, int(t))
+        if row is not None:
+            out[:, k] = [row[f] for f in ("bid", "ask", "delta", "gamma", "theta", "vega", "iv")]
     return out
 
 
@@ -58,9 +60,13 @@ def test_a_path_is_the_quotes_one_by_one(vix: str) -> None:
     # every bar close, from before the first close (no spot yet) to after the last session
     ts = np.r_[bars.index.asi8[0], bars.index.asi8 + _MIN, bars.index.asi8[-1] + 600 * _MIN]
     for c in _contracts(prov, int(ts[200])):
-        path = prov.quote_path(c, ts)
+        greeks = np.empty((5, ts.shape[0]))
+        path = prov.quote_path(c, ts, greeks=greeks)
         assert path is not None
-        np.testing.assert_array_equal(np.vstack(path), _quotes(prov, c, ts), err_msg=c.symbol)
+        one_by_one = _quotes(prov, c, ts)
+        np.testing.assert_array_equal(np.vstack(path), one_by_one[:2], err_msg=c.symbol)
+        np.testing.assert_array_equal(greeks, one_by_one[2:], err_msg=c.symbol)
+        assert np.array_equal(np.vstack(prov.quote_path(c, ts)), one_by_one[:2], equal_nan=True)
     assert np.isnan(prov.quote_path(c, ts[:1])[0]).all()  # before the first close: no spot
 
 
