@@ -40,6 +40,7 @@ from tradekit.errors import ConfigError, DataError
 from tradekit.execution.base import QuoteSource
 from tradekit.runtime.gcpolicy import replay_gc
 from tradekit.runtime.kernel import Engine
+from tradekit.runtime.pages import small_pages
 from tradekit.runtime.precomputed import PrecomputedPipeline
 from tradekit.runtime.quiet import QuietBars
 from tradekit.store.convert import field_names, jsonable
@@ -233,6 +234,7 @@ def summarize(equity: pd.Series, trades: pd.DataFrame, initial_cash: float) -> d
     }
 
 
+@small_pages()  # fresh batch buffers and records: no huge-page compaction stalls
 def run_backtest(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     config: AlgorithmConfig | None = None,

@@ -14,36 +14,29 @@ thresholds set by the caller are kept, and so is a first threshold of 0 (collect
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from tradekit.runtime.shared_setting import SharedSetting
 
 __all__ = ["REPLAY_THRESHOLDS", "replay_gc"]
 
 #: ``gc.set_threshold`` arguments while a replay runs.
 REPLAY_THRESHOLDS = (50_000, 50, 100)
 
-_lock = threading.Lock()
-_depth = 0
-_saved: tuple[int, int, int] | None = None
+
+def _raise() -> tuple[int, int, int]:
+    saved = gc.get_threshold()
+    if saved[0] > 0:  # a threshold of 0 switched collection off: leave it so
+        gc.set_threshold(*(max(a, b) for a, b in zip(REPLAY_THRESHOLDS, saved, strict=True)))
+    return saved
+
+
+_THRESHOLDS = SharedSetting(_raise, lambda saved: gc.set_threshold(*saved))
 
 
 @contextmanager
 def replay_gc() -> Iterator[None]:
     """Run the body with :data:`REPLAY_THRESHOLDS` (see the module docstring)."""
-    global _depth, _saved
-    with _lock:
-        if _depth == 0:
-            _saved = gc.get_threshold()
-            if _saved[0] > 0:  # a threshold of 0 switched collection off: leave it so
-                raised = (max(a, b) for a, b in zip(REPLAY_THRESHOLDS, _saved, strict=True))
-                gc.set_threshold(*raised)
-        _depth += 1
-    try:
+    with _THRESHOLDS.held():
         yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0 and _saved is not None:
-                gc.set_threshold(*_saved)
-                _saved = None
