@@ -6,8 +6,9 @@ touch of such a region (``/sys/kernel/mm/transparent_hugepage/defrag`` set to ``
 common default) and free huge pages are scarce, writing a fresh buffer stalls: the batch
 detectors write about 235 MB of event rows at 1M bars, which took 0.69 s on a first run on
 the development machine against 0.18 s once the memory was mapped. :func:`small_pages` turns
-numpy's advice off while a backtest runs (``run_backtest``: about 0.35 s less per 1M-bar
-stock run there, 3.5-3.65 s instead of 3.9-4.1 s) and restores the previous setting. The results are the same
+numpy's advice off while a backtest runs (``run_backtest``: in an A/B of three runs each, a
+1M-bar stock run took 3.5-3.65 s with it against 3.9-4.1 s without) and restores the
+previous setting. The results are the same
 either way; only the kernel's page size for the new arrays differs. Where numpy has no such
 switch, it does nothing.
 
