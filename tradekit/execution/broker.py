@@ -222,6 +222,14 @@ class PaperBroker:
             self._bus.publish(_TERMINAL_TOPIC[st.status], snap)
         return snap
 
+    def _announce_order(self, st: OrderState) -> None:
+        """Publish the order's state when someone listens (its snapshot is built only then)."""
+        bus = self._bus
+        if bus is not None:
+            topic = _TERMINAL_TOPIC[st.status]
+            if bus.listens(topic):
+                bus.publish(topic, st.snapshot())
+
     # -- submission ---------------------------------------------------------------------------
     def submit(self, request: OrderRequest, *, exit_plan: ExitPlan | None = None) -> Order:
         """Accept or reject ``request``; returns the order snapshot (never raises for a bad
@@ -391,7 +399,7 @@ class PaperBroker:
     def _finish(self, st: OrderState, status: OrderStatus, ts: int, reason: str) -> None:
         st.transition(status, ts, reason)
         self._retire(st)
-        self._publish_order(st)
+        self._announce_order(st)
 
     def _retire(self, st: OrderState) -> None:
         """Take a finished order off the working list (and its exit plan if it never
@@ -643,12 +651,13 @@ class PaperBroker:
             self._retire(st)
         if self._monitor.pending:  # an exit plan waits for its entry's fill
             self._on_filled(st, qty, net)
-        if bus is not None:
-            bus.publish(_TERMINAL_TOPIC[st.status], st.snapshot())
-            for f in new:
-                snap = ledger.position_snapshot(f.symbol)
-                if snap is not None:
-                    bus.publish("positions.update", snap)
+        self._announce_order(st)
+        if bus is not None:  # (snapshots are built only for a topic someone listens to)
+            if bus.listens("positions.update"):
+                for f in new:
+                    snap = ledger.position_snapshot(f.symbol)
+                    if snap is not None:
+                        bus.publish("positions.update", snap)
             if ledger.closed_count > n_closed:
                 for t in ledger.closed_since(n_closed):
                     bus.publish("trades.closed", t)
@@ -706,7 +715,7 @@ class PaperBroker:
         st.exit_key = m.key
         self._orders[oid] = st
         st.accept(bar.ts_ns)
-        self._publish_order(st)
+        self._announce_order(st)
         if m.legs:
             ts = bar.close_ts_ns
             priced = self._options.price(m.legs, int(side), ts)

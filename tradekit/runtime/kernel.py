@@ -206,8 +206,9 @@ class Engine:
             decision = self._decide(setup)
             if decision is not None:
                 decisions.append(decision)
-        for snap in self.ledger.snapshot():
-            self.bus.publish("positions.snapshot", snap)
+        if self.bus.listens("positions.snapshot"):  # snapshots only for someone to read
+            for snap in self.ledger.snapshot():
+                self.bus.publish("positions.snapshot", snap)
         self.counts["signals"] += len(out.signals)
         self.counts["setups"] += len(setups) + out.passed
         if out.passed:  # certain SKIPs the batch pipeline counted instead of building
