@@ -14,10 +14,11 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["BOOK_COLUMNS", "ExitRules", "quiet_span"]
+__all__ = ["BOOK_COLUMNS", "BOOK_MAE", "BOOK_MFE", "BOOK_TRACK", "ExitRules", "quiet_span"]
 
 #: The columns of :func:`quiet_span`'s ``book``, one row per open position.
 BOOK_COLUMNS = ("qty", "avg", "mult", "track", "mae", "mfe")
+BOOK_TRACK, BOOK_MAE, BOOK_MFE = (BOOK_COLUMNS.index(c) for c in ("track", "mae", "mfe"))
 
 #: Exit levels of the managed positions, one entry per position and array: side (+1 / -1),
 #: stop, next target, absolute time stop (ns), minutes-before-close stop, flatten minutes.
@@ -179,7 +180,7 @@ def quiet_span(
     """
     n = ts.shape[0]
     k_pos = book.shape[0]
-    qty, avg, mult = book[:, 0], book[:, 1], book[:, 2]
+    qty, avg, mult = book[:, 0], book[:, 1], book[:, 2]  # BOOK_COLUMNS' first three
     inf = np.inf
     t = start
     while t < n:
@@ -232,12 +233,12 @@ def quiet_span(
             if units >= 1.0:
                 break
         for p in range(k_pos):
-            if book[p, 3] != 0.0:
+            if book[p, BOOK_TRACK] != 0.0:
                 pnl = qty[p] * (marks[p, col] - avg[p]) * mult[p]
-                if pnl < book[p, 4]:
-                    book[p, 4] = pnl
-                elif pnl > book[p, 5]:
-                    book[p, 5] = pnl
+                if pnl < book[p, BOOK_MAE]:
+                    book[p, BOOK_MAE] = pnl
+                elif pnl > book[p, BOOK_MFE]:
+                    book[p, BOOK_MFE] = pnl
         equity_out[t] = equity
         t += 1
     return t

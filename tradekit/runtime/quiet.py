@@ -51,7 +51,7 @@ from tradekit.core.clock import SimClock
 from tradekit.core.enums import TradingState
 from tradekit.decision.engine import DecisionEngine
 from tradekit.portfolio._dates import ny_date
-from tradekit.runtime.nb import BOOK_COLUMNS, ExitRules, quiet_span
+from tradekit.runtime.nb import BOOK_COLUMNS, BOOK_MAE, BOOK_MFE, ExitRules, quiet_span
 
 if TYPE_CHECKING:
     from tradekit._typing import FloatArray, IntArray
@@ -138,7 +138,6 @@ class QuietBars:
         )
         # per contract: the bars [lo, hi) priced, their mids and Greeks (5 rows)
         self._mark_cache: dict[OptionContract, tuple[int, int, FloatArray, FloatArray]] = {}
-        self._span_greeks: list[tuple[FloatArray, int]] = []
         n = self._c.shape[0]
         self._c_row = np.ascontiguousarray(self._c).reshape(1, -1)  # a stock position: closes
         self._no_marks = np.empty((0, n))
@@ -270,8 +269,8 @@ class QuietBars:
         if j > i:
             for n, trade in enumerate(trades):
                 if trade is not None:
-                    trade.mae, trade.mfe = float(book[n, 4]), float(book[n, 5])
-            last = self._last_option_marks(opened, marks, base, j - 1) if contracts else None
+                    trade.mae, trade.mfe = float(book[n, BOOK_MAE]), float(book[n, BOOK_MFE])
+            last = self._last_option_marks(opened, j - 1) if contracts else None
             self._apply(i, j, last)
         return j
 
@@ -327,15 +326,13 @@ class QuietBars:
     def _option_marks(self, contracts: list[OptionContract], i: int, ts_end: int) -> FloatArray:
         """Marks (quote mids; NaN where no valid quote) of each of ``contracts`` at the
         closes of bars ``i`` up to the first opening at ``ts_end`` (a day at most), one row
-        per contract; a contract's quotes are priced once per span of the day. Their Greeks
-        stay in :attr:`_span_greeks` (per contract: the array and its first bar)."""
+        per contract; a contract's quotes (and Greeks) are priced once per span of the day."""
         stop = int(np.searchsorted(self._ts, ts_end, side="left"))
         out = np.empty((len(contracts), max(stop - i, 0)))
         cache = self._mark_cache
         if len(cache) > 32:
             for c in [c for c, (_, hi, _, _) in cache.items() if hi <= i]:
                 del cache[c]
-        self._span_greeks = []
         for r, contract in enumerate(contracts):
             hit = cache.get(contract)
             if hit is None or not (hit[0] <= i and stop <= hit[1]):
@@ -350,18 +347,18 @@ class QuietBars:
                 hit = (i, stop, mids, greeks)
                 cache[contract] = hit
             out[r] = hit[2][i - hit[0] : stop - hit[0]]
-            self._span_greeks.append((hit[3], hit[0]))
         return out
 
     def _last_option_marks(
-        self, opened: list[Position], marks: FloatArray, base: int, last: int
+        self, opened: list[Position], last: int
     ) -> dict[str, tuple[float, tuple[float, ...]]]:
-        """Each open option position's mark and Greeks at bar ``last`` of the span (marks
-        from :meth:`_option_marks` at ``base``), for :meth:`Engine.fast_forward`."""
+        """Each open option position's mark and Greeks at bar ``last`` of the span, as
+        :meth:`_option_marks` priced them, for :meth:`Engine.fast_forward`."""
         out: dict[str, tuple[float, tuple[float, ...]]] = {}
-        for r, p in enumerate(opened):
-            greeks, lo = self._span_greeks[r]
-            out[p.symbol] = (float(marks[r, last - base]),
+        for p in opened:
+            assert p.contract is not None
+            lo, _, mids, greeks = self._mark_cache[p.contract]
+            out[p.symbol] = (float(mids[last - lo]),
                              tuple(float(x) for x in greeks[:, last - lo]))  # fmt: skip
         return out
 
