@@ -237,7 +237,9 @@ class OptionsDecisionEngine:
         return self.config.options.enabled and symbol.upper() in self._underlyings
 
     # -- steps ------------------------------------------------------------------------------
-    def _chain(self, setup: Setup, strategy: str, p: OptionClassParams) -> Any:
+    def _chain(
+        self, symbol: str, ts_ns: int, direction: int, strategy: str, p: OptionClassParams
+    ) -> Any:
         """The chain the selection reads. The default selector only looks at the rows of
         :func:`selection_reach` (the class's DTE band, the traded right, for a long option
         its delta band), so a market that can restrict its chain (``reach=``, else
@@ -254,13 +256,13 @@ class OptionsDecisionEngine:
                 accepts_keyword(fn, "reach"),
             )
         if self.selector is not default_selector:
-            return market.option_chain(setup.symbol, setup.ts_ns)
+            return market.option_chain(symbol, ts_ns)
         if self._narrowing[2]:
-            reach = selection_reach(setup.direction, strategy, p)
-            return market.option_chain(setup.symbol, setup.ts_ns, reach=reach)  # type: ignore[call-arg]  # checked above
+            reach = selection_reach(direction, strategy, p)
+            return market.option_chain(symbol, ts_ns, reach=reach)  # type: ignore[call-arg]  # checked above
         if self._narrowing[1]:
-            return market.option_chain(setup.symbol, setup.ts_ns, max_dte=p.dte_max)  # type: ignore[call-arg]  # checked above
-        return market.option_chain(setup.symbol, setup.ts_ns)
+            return market.option_chain(symbol, ts_ns, max_dte=p.dte_max)  # type: ignore[call-arg]  # checked above
+        return market.option_chain(symbol, ts_ns)
 
     def _select(
         self, setup: Setup, strategy: str, p: OptionClassParams, budget: float
@@ -273,13 +275,24 @@ class OptionsDecisionEngine:
             return _Selected(None, "no direction to select a contract for", nan, nan, nan)
         affordable = ""
         try:
-            chain = self._chain(setup, strategy, p)
+            chain = self._chain(setup.symbol, setup.ts_ns, setup.direction, strategy, p)
             if chain is None:
                 return _Selected(None, "no option chain at the bar", nan, nan, nan)
             if strategy == "long_option" and math.isfinite(budget) and budget > 0:
-                chain = chain.filter(max_ask=budget / chain.multiplier)
                 affordable = f" affordable with the risk budget {budget:,.2f}"
-            structure = self.selector(chain, setup.direction, strategy, p, self.config.options)
+                if self.selector is default_selector:  # the same pick, no narrowed chain
+                    from tradekit.options.selection import select_long_option
+
+                    structure = select_long_option(
+                        chain, setup.direction, p, max_ask=budget / chain.multiplier
+                    )
+                else:
+                    chain = chain.filter(max_ask=budget / chain.multiplier)
+                    structure = self.selector(
+                        chain, setup.direction, strategy, p, self.config.options
+                    )
+            else:
+                structure = self.selector(chain, setup.direction, strategy, p, self.config.options)
         except Exception as exc:  # a data gap denies the trade, it does not stop the engine
             return _Selected(None, f"selection failed: {type(exc).__name__}: {exc}", nan, nan, nan)
         if structure is None:
@@ -403,6 +416,58 @@ class OptionsDecisionEngine:
         check_setup_types(setup)
         gates = self._state_gates[classify_timeframe(setup.timeframe, target_dte)]
         return refused_on_state(gates, setup, self.account.summary(), self.stock.entries)
+
+    def refused_on_chain(
+        self,
+        symbol: str,
+        timeframe: str,
+        ts_ns: int,
+        direction: int,
+        confidence: float,
+        equity: tuple[float, float],
+    ) -> bool:
+        """Whether :meth:`evaluate` gives SKIP to a setup (its symbol, bar timeframe, bar
+        time, direction and confidence) by gate 2.5 on the chain at its bar, for any account
+        whose equity then lies in ``equity`` (low, high; currency). The account enters the
+        selection of a long option only through the risk budget (equity × the risk fraction
+        of the setup's mode × the class multiplier), which narrows the candidates to those
+        it affords; when the pick fails the gate's theta test at every budget that equity
+        allows (or none is left), the setup is refused
+        (:func:`~tradekit.options.selection.long_option_theta_refused`). False when that
+        cannot be shown here (a spread, a custom selector, no chain, or a budget whose pick
+        passes): :meth:`evaluate` decides. The chain is the one :meth:`evaluate` reads at
+        that bar (the market keeps it), so a setup then decided does not price it twice."""
+        lo, hi = equity
+        if (
+            not self.is_option_underlying(symbol)
+            or self.selector is not default_selector
+            or direction not in (1, -1)
+            or not 0 < lo <= hi < math.inf
+        ):
+            return False
+        from tradekit.options.selection import long_option_theta_refused
+
+        tf = classify_timeframe(timeframe, None)
+        p = self.config.options.classes[tf]
+        ivr = clean_iv_rank(self.market.iv_rank(symbol, ts_ns))
+        strategy, _ = choose_strategy(p, ivr, confidence, self.config.options)
+        if strategy != "long_option":
+            return False
+        try:
+            chain = self._chain(symbol, ts_ns, direction, strategy, p)
+        except Exception:  # evaluate records the data gap
+            return False
+        if chain is None:
+            return False
+        fractions = [self.stock.risk_fraction(mode) * p.risk_multiplier for mode in TradeMode]
+        if not min(fractions) > 0:
+            return False  # no budget: the selection is not narrowed
+        # the affordable ask bounds, a hair wider against rounding in the budget
+        m = chain.multiplier
+        ask_lo = lo * min(fractions) / m * (1 - 1e-9)
+        ask_hi = hi * max(fractions) / m * (1 + 1e-9)
+        days = self._intraday_days(tf, ts_ns) if tf is TimeframeClass.INTRADAY else 1.0
+        return long_option_theta_refused(chain, direction, p, days, (ask_lo, ask_hi))
 
     @property
     def entries(self) -> EntryLog:

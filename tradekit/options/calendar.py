@@ -115,43 +115,48 @@ def _expiry_set(index_like: bool, asof: dt.date) -> ExpirySet:
     dates_ns, _, closes = get_calendar("XNYS").session_arrays(asof, horizon)
     session_days = dates_ns // _NS_PER_DAY
     first = _day_number(asof)
-    found: dict[int, int] = {}  # day number -> kind
-
-    def add(day: dt.date, kind: int, *, move: bool = True) -> None:
-        d = _day_number(day)
-        if d < first:
-            return
-        if move:  # to the session on or before it
-            pos = int(np.searchsorted(session_days, d, side="right")) - 1
-            d = int(session_days[max(pos, 0)])
-        if d >= first:
-            found[d] = max(kind, found.get(d, -1))
-
-    if index_like:
-        for d in session_days[session_days <= first + 14].tolist():
-            found[d] = max(ExpiryKind.DAILY, found.get(d, -1))
+    # the scheduled expiries (day, kind), each moved to the session on or before it
+    days: list[dt.date] = []
+    kinds: list[int] = []
     n_weeks, n_months = (8, 12) if index_like else (6, 4)
     friday = asof + dt.timedelta(days=(4 - asof.weekday()) % 7)
     for w in range(n_weeks + 1):
-        add(friday + dt.timedelta(weeks=w), ExpiryKind.WEEKLY)
+        days.append(friday + dt.timedelta(weeks=w))
+        kinds.append(ExpiryKind.WEEKLY)
     for i in range(n_months + 1):
         y, m = _add_months(asof.year, asof.month, i)
-        add(third_friday(y, m), ExpiryKind.MONTHLY)
+        days.append(third_friday(y, m))
+        kinds.append(ExpiryKind.MONTHLY)
     for i in range(13):
         y, m = _add_months(asof.year, asof.month, i)
         if m % 3 == 0 and ((index_like and i <= 12) or (not index_like and i <= 9)):
             if index_like:
                 last = dt.date(y, m, 28) + dt.timedelta(days=4)
-                add(last - dt.timedelta(days=last.day), ExpiryKind.QUARTERLY)
+                days.append(last - dt.timedelta(days=last.day))
+                kinds.append(ExpiryKind.QUARTERLY)
             else:
-                add(third_friday(y, m), ExpiryKind.MONTHLY)
+                days.append(third_friday(y, m))
+                kinds.append(ExpiryKind.MONTHLY)
     for dy in (1, 2):
-        add(third_friday(asof.year + dy, 1), ExpiryKind.MONTHLY)
-    days = np.array(sorted(found), dtype=np.int64)
+        days.append(third_friday(asof.year + dy, 1))
+        kinds.append(ExpiryKind.MONTHLY)
+    day = np.array([_day_number(d) for d in days], dtype=np.int64)
+    kind = np.array(kinds, dtype=np.int64)
+    keep = day >= first
+    pos = np.searchsorted(session_days, day[keep], side="right") - 1
+    moved = session_days[np.maximum(pos, 0)]
+    later = moved >= first
+    day, kind = moved[later], kind[keep][later]
+    if index_like:  # dailies: every session of the next two weeks
+        daily = session_days[session_days <= first + 14]
+        day = np.concatenate([daily, day])
+        kind = np.concatenate([np.full(daily.shape, ExpiryKind.DAILY, np.int64), kind])
+    listed, where = np.unique(day, return_inverse=True)
+    best = np.full(listed.shape, -1, dtype=np.int64)
+    np.maximum.at(best, where, kind)  # a day listed twice keeps its highest kind
     # every listed day is a session (moved ones by construction, dailies are sessions)
-    close_ns = closes[np.searchsorted(session_days, days)]
-    kind = np.array([found[d] for d in days.tolist()], dtype=np.int8)
-    return ExpirySet(days.astype("datetime64[D]"), close_ns, kind)
+    close_ns = closes[np.searchsorted(session_days, listed)]
+    return ExpirySet(listed.astype("datetime64[D]"), close_ns, best.astype(np.int8))
 
 
 def _day_number(day: dt.date) -> int:

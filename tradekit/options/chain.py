@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -141,9 +141,17 @@ def _price_rows(
         lst.small_tick, lst.large_tick, lst.spread_pct, lst.base_oi, _KIND_OI,
         round(500 * _strike_increment(underlying, spot)), lst.seed_oi, lst.seed_vol,
     )  # fmt: skip
-    exp_days = days[pos]
+    return _row_columns(f, dte, days[pos], strike, cp)
+
+
+def _row_columns(
+    f: FloatArray, dte: IntArray, row_days: IntArray, strike: FloatArray, cp: FloatArray
+) -> dict[str, Any]:
+    """The :class:`OptionChain` columns of priced rows: ``f`` and ``dte`` of
+    :func:`tradekit.options.nb.price_rows_nb`, each row's expiry (days since 1970), strike
+    and right (+1.0 / -1.0)."""
     return dict(
-        expiry=exp_days.astype("datetime64[D]"),
+        expiry=row_days.astype("datetime64[D]"),
         dte=dte,
         t=f[0],
         strike=strike,
@@ -184,6 +192,30 @@ def _trade_day(ts_ns: int) -> dt.date:
 @lru_cache(maxsize=4096)
 def _trade_day_of_hour(hour: int) -> dt.date:
     return pd.Timestamp(hour * _NS_PER_HOUR, tz="UTC").tz_convert(_NY).date()
+
+
+class _DayListing(NamedTuple):
+    """The expiries listed on one trading date as the chain kernel reads them."""
+
+    days: IntArray  # days since 1970
+    close_ns: IntArray
+    kind: IntArray  # ExpiryKind codes
+    day_num: int  # the trading date, days since 1970
+
+
+@lru_cache(maxsize=256)
+def _day_listing(underlying: str, day: dt.date) -> _DayListing:
+    ex = expiry_set(underlying, day)
+    return _DayListing(
+        ex.dates.astype(np.int64),
+        np.ascontiguousarray(ex.close_ns, dtype=np.int64),
+        ex.kind.astype(np.int64),
+        int(np.datetime64(day, "D").astype(np.int64)),
+    )
+
+
+#: a DTE bound that bounds nothing (calendar days)
+_NO_DTE = 1 << 40
 
 
 @lru_cache(maxsize=256)
@@ -239,32 +271,30 @@ def generate_chain(
     if not (np.isfinite(atm_vol) and atm_vol > 0):
         raise DataError(f"generate_chain: atm_vol must be > 0, got {atm_vol!r}", rule="vol")
     surf = surface if surface is not None else _vix_surface(float(atm_vol))
-    day = _trade_day(ts_ns)
-    ex = expiry_set(underlying, day)
-    day_num = int(np.datetime64(day, "D").astype(np.int64))
-    days = ex.dates.astype(np.int64)
-    keep = ex.close_ns > ts_ns
+    lst = _day_listing(underlying, _trade_day(ts_ns))
+    dte_lo, dte_hi = -_NO_DTE, _NO_DTE
     if max_dte is not None:
-        keep &= days - day_num <= max_dte
+        dte_hi = min(dte_hi, int(max_dte))
     right, (d_lo, d_hi) = 0, (-math.inf, math.inf)
     if reach is not None:
-        keep &= days - day_num >= reach.dte_min
+        dte_lo = max(dte_lo, int(reach.dte_min))
         if reach.dte_max is not None:
-            keep &= days - day_num <= reach.dte_max
+            dte_hi = min(dte_hi, int(reach.dte_max))
         right, (d_lo, d_hi) = reach.right or 0, reach.delta_band()
-    close = ex.close_ns[keep]
-    terms = _surface_terms(surf, close, ts_ns)
-    rho = float(surf.params.rho)
-    pos, strike, cp = nb.chain_rows_nb(
-        int(ts_ns), float(spot), float(atm_vol), _strike_increment(underlying, spot), close,
-        float(r), float(q), terms[0], terms[1], rho, int(right), d_lo, d_hi,
+    # the surface terms of every listed expiry (NaN for a closed one): elementwise in time
+    theta_tv, phi = _surface_terms(surf, lst.close_ns, ts_ns)
+    listing = _listing(underlying, rng_seed)
+    f, dte, row_days, strike, cp = nb.listed_chain_nb(
+        int(ts_ns), float(spot), float(atm_vol), _strike_increment(underlying, spot),
+        lst.days, lst.close_ns, lst.kind, theta_tv, phi, float(surf.params.rho), lst.day_num,
+        dte_lo, dte_hi, float(r), float(q), int(right), d_lo, d_hi,
+        listing.small_tick, listing.large_tick, listing.spread_pct, listing.base_oi, _KIND_OI,
+        round(500 * _strike_increment(underlying, spot)), listing.seed_oi, listing.seed_vol,
     )  # fmt: skip
-    listed = (days[keep], close, ex.kind[keep].astype(np.int64))
-    rows = _price_rows(
-        underlying, int(ts_ns), float(spot), surf, r, q, rng_seed, listed, terms,
-        (pos, strike, cp), day_num,
+    return OptionChain(
+        underlying=underlying, spot=float(spot), ts_ns=int(ts_ns), r=r, q=q,
+        **_row_columns(f, dte, row_days, strike, cp),
     )  # fmt: skip
-    return OptionChain(underlying=underlying, spot=float(spot), ts_ns=int(ts_ns), r=r, q=q, **rows)
 
 
 @lru_cache(maxsize=1024)

@@ -812,3 +812,89 @@ def long_option_scores_nb(
         liq = math.log1p(0.4 * volume[i] + 0.6 * oi[i]) / log_top if log_top > 0.0 else 0.0
         out[j] = 0.4 * liq + 0.3 * min(max(closeness, 0.0), 1.0) + 0.3 * premium
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def long_option_theta_refused_nb(
+    delta, theta, bid, ask, mid, oi, volume, rows, delta_min, delta_max, max_theta_ratio,
+    max_spread_pct, held_days, ask_lo, ask_hi,
+):  # fmt: skip
+    """Whether the long option :func:`~tradekit.options.selection.select_long_option` picks
+    among the candidate ``rows`` whose ask is at most ``m`` (what a risk budget affords)
+    fails gate 2.5's theta test (``|theta| * held_days / ask > max_theta_ratio``), or none is
+    left, for every bound ``m`` in ``[ask_lo, ask_hi]``. The affordable candidates change
+    only at their asks, so the bound ``ask_lo`` and each distinct ask above it up to
+    ``ask_hi`` are tried; per bound the pick is the selection's (the theta preference, then
+    the first best score of :func:`long_option_scores_nb`)."""
+    n = rows.shape[0]
+    asks = np.unique(ask[rows])
+    bounds = np.empty(asks.shape[0] + 1)
+    bounds[0] = ask_lo
+    nb_ = 1
+    for a in asks:
+        if a > ask_lo and a <= ask_hi:
+            bounds[nb_] = a
+            nb_ += 1
+    pool = np.empty(n, np.int64)
+    within = np.empty(n, np.int64)
+    for b in range(nb_):
+        bound = bounds[b]
+        m = 0
+        w = 0
+        for j in range(n):
+            i = rows[j]
+            if ask[i] <= bound:
+                pool[m] = i
+                m += 1
+                if abs(theta[i]) / ask[i] <= max_theta_ratio:
+                    within[w] = i
+                    w += 1
+        if m == 0:
+            continue  # nothing affordable: no contract, refused
+        cand = within[:w].copy() if w > 0 else pool[:m].copy()
+        scores = long_option_scores_nb(
+            delta, theta, bid, ask, mid, oi, volume, cand, delta_min, delta_max,
+            max_theta_ratio, max_spread_pct,
+        )  # fmt: skip
+        pick = cand[np.argmax(scores)]
+        if not abs(theta[pick]) * held_days / ask[pick] > max_theta_ratio:
+            return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def listed_chain_nb(
+    ts_ns, spot, atm_vol, inc, exp_days, close_ns, kind, theta_tv, phi, rho, day_num, dte_lo,
+    dte_hi, r, q, right, delta_lo, delta_hi, small_tick, large_tick, spread_pct, base_oi,
+    kind_oi, round_mod, seed_oi, seed_vol,
+):  # fmt: skip
+    """A synthetic chain in one call: of the expiries listed on the trading date ``day_num``
+    (``exp_days`` days since 1970, ``close_ns``, ``kind`` and their SSVI terms ``theta_tv``
+    / ``phi`` at ``ts_ns``), those still trading at ``ts_ns`` with ``dte_lo <= DTE <=
+    dte_hi``; their rows by :func:`chain_rows_nb` (``right``, ``|delta|`` band) priced by
+    :func:`price_rows_nb`, the very kernels :func:`tradekit.options.chain.generate_chain`
+    composed one by one. Returns ``(f, dte, row_days, strike, cp)``: the pricing rows and
+    calendar DTE of :func:`price_rows_nb`, each row's expiry (days since 1970), strike and
+    +1.0 / -1.0."""
+    n = exp_days.shape[0]
+    keep = np.empty(n, np.int64)
+    m = 0
+    for e in range(n):
+        d = exp_days[e] - day_num
+        if close_ns[e] > ts_ns and d >= dte_lo and d <= dte_hi:
+            keep[m] = e
+            m += 1
+    keep = keep[:m]
+    days = exp_days[keep]
+    close = close_ns[keep]
+    kinds = kind[keep]
+    th = theta_tv[keep]
+    ph = phi[keep]
+    pos, strike, cp = chain_rows_nb(
+        ts_ns, spot, atm_vol, inc, close, r, q, th, ph, rho, right, delta_lo, delta_hi
+    )
+    f, dte = price_rows_nb(
+        ts_ns, spot, r, q, strike, cp, pos, days, close, kinds, th, ph, rho, day_num,
+        small_tick, large_tick, spread_pct, base_oi, kind_oi, round_mod, seed_oi, seed_vol,
+    )  # fmt: skip
+    return f, dte, days[pos], strike, cp

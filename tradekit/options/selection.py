@@ -38,7 +38,13 @@ from tradekit.options import nb
 from tradekit.options.chain import OptionChain
 from tradekit.options.structures import Structure, long_option, vertical
 
-__all__ = ["eligible_rows", "score_long_options", "select_long_option", "select_vertical"]
+__all__ = [
+    "eligible_rows",
+    "long_option_theta_refused",
+    "score_long_options",
+    "select_long_option",
+    "select_vertical",
+]
 
 
 def _check_direction(direction: int) -> int:
@@ -79,9 +85,16 @@ def score_long_options(chain: OptionChain, rows: IntArray, params: OptionClassPa
 
 
 def select_long_option(
-    chain: OptionChain, direction: int, params: OptionClassParams
+    chain: OptionChain,
+    direction: int,
+    params: OptionClassParams,
+    *,
+    max_ask: float | None = None,
 ) -> Structure | None:
     """The best long call (``direction`` +1) or long put (-1), or None when nothing passes.
+
+    ``max_ask`` (per share) considers only the contracts whose ask is at most that: the same
+    pick as on ``chain.filter(max_ask=max_ask)``, without building that chain.
 
     Examples
     --------
@@ -96,6 +109,8 @@ def select_long_option(
     """
     right = _check_direction(direction)
     rows = eligible_rows(chain, right, params)
+    if max_ask is not None:
+        rows = rows[chain.ask[rows] <= max_ask]
     if rows.size == 0:
         return None
     within_theta = np.abs(chain.theta[rows]) / chain.ask[rows] <= params.max_theta_ratio
@@ -105,6 +120,28 @@ def select_long_option(
     best = int(np.argmax(scores))
     s = long_option(chain, int(rows[best]))
     return None if s is None else s.with_score(float(scores[best]))
+
+
+def long_option_theta_refused(
+    chain: OptionChain,
+    direction: int,
+    params: OptionClassParams,
+    held_days: float,
+    max_ask: tuple[float, float],
+) -> bool:
+    """Whether :func:`select_long_option` on ``chain`` narrowed to any ``max_ask`` between
+    ``max_ask[0]`` and ``max_ask[1]`` (per share: what a risk budget affords, ``budget /
+    multiplier``) picks nothing or a contract whose ``|theta| * held_days / ask`` exceeds
+    ``params.max_theta_ratio``: gate 2.5's theta test for a position held ``held_days``
+    (kernel :func:`tradekit.options.nb.long_option_theta_refused_nb`)."""
+    rows = eligible_rows(chain, _check_direction(direction), params)
+    return bool(
+        nb.long_option_theta_refused_nb(
+            chain.delta, chain.theta, chain.bid, chain.ask, chain.mid, chain.open_interest,
+            chain.volume, rows, params.delta_min, params.delta_max, params.max_theta_ratio,
+            params.max_spread_pct, float(held_days), float(max_ask[0]), float(max_ask[1]),
+        )
+    )  # fmt: skip
 
 
 def _vertical_pairs(

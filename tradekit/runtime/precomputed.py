@@ -248,6 +248,18 @@ class PrecomputedPipeline:
         busy.flags.writeable = False
         self._busy = busy
 
+    def pass_over_setup_at(self, t: int) -> None:
+        """Let :meth:`skip_to` pass over the setup of bar ``t`` too (a bar not processed
+        yet): a certain SKIP the replay proved at its bar (as :meth:`pass_over_setups`, one
+        setup at a time, without copying the mask again)."""
+        if not (self._t <= t < self._setup_mask.shape[0] and self._setup_mask[t]):
+            raise ValueError(f"bar {t} fires no setup still to come")
+        busy = self._busy if self._busy is not self._setup_mask else self._setup_mask.copy()
+        busy.flags.writeable = True
+        busy[t] = False
+        busy.flags.writeable = False
+        self._busy = busy
+
     def setup_bars(self) -> IntArray:
         """The bar of each setup of :meth:`setup_columns` (positions in the series)."""
         return self._pending.fired

@@ -55,6 +55,7 @@ from tradekit.runtime.nb import BOOK_COLUMNS, BOOK_MAE, BOOK_MFE, ExitRules, qui
 
 if TYPE_CHECKING:
     from tradekit._typing import FloatArray, IntArray
+    from tradekit.core.columns import SetupColumns
     from tradekit.core.events import OptionContract
     from tradekit.data.feeds import ReplayFeed
     from tradekit.execution.monitor import ManagedPosition
@@ -72,6 +73,23 @@ class QuotePath(Protocol):
     def __call__(
         self, contract: OptionContract, ts_ns: IntArray, *, greeks: FloatArray | None = None
     ) -> tuple[FloatArray, FloatArray] | None: ...
+
+
+class ChainRefusal(Protocol):
+    """``(symbol, timeframe, ts_ns, direction, confidence, equity) -> bool``: the decider's
+    proof that a setup is refused on the option chain at its bar for any account whose
+    equity lies in ``equity`` (low, high)
+    (:meth:`~tradekit.decision.options_engine.OptionsDecisionEngine.refused_on_chain`)."""
+
+    def __call__(
+        self,
+        symbol: str,
+        timeframe: str,
+        ts_ns: int,
+        direction: int,
+        confidence: float,
+        equity: tuple[float, float],
+    ) -> bool: ...
 
 
 _NO_TIME = np.iinfo(np.int64).max
@@ -144,6 +162,9 @@ class QuietBars:
         # the setups the scan may find refused on the account state or, on the stock path,
         # by the sizer (pass_over_certain_skips)
         self._passes_setups = False
+        self._setup_cols: SetupColumns | None = None
+        self._setup_bars = _NO_INT
+        self._chain_refusal: ChainRefusal | None = None
         self._refusable = np.zeros(n, dtype=np.bool_)
         self._sizing = np.empty((3, 0))
         self._limits = np.zeros(6)
@@ -188,6 +209,8 @@ class QuietBars:
         self._refusable = np.zeros(n, dtype=np.bool_)
         self._refusable[bars] = True
         self._passes_setups = True
+        self._setup_cols, self._setup_bars = cols, bars
+        self._chain_refusal = getattr(decider, "refused_on_chain", None)
         if isinstance(decider, DecisionEngine):  # stock: the scan also sizes the others
             self._sizing = np.full((3, n), math.nan)
             self._sizing[:, bars] = decider.sizing_columns(cols)
@@ -212,7 +235,12 @@ class QuietBars:
         refused_until = _NEVER
         if self._passes_setups:
             refused_until = self._refused_until(bar_ts, day_start)
-            if self._busy[i] and bar_ts >= refused_until and not self._sizing.shape[1]:
+            if (
+                self._busy[i]
+                and bar_ts >= refused_until
+                and not self._sizing.shape[1]
+                and not self._refused_on_chain(i)
+            ):
                 return i  # a setup to decide here (nothing to size it in the scan)
         opened = ledger.open_positions()
         contracts = [p.contract for p in opened if p.contract is not None]
@@ -273,6 +301,29 @@ class QuietBars:
             last = self._last_option_marks(opened, j - 1) if contracts else None
             self._apply(i, j, last)
         return j
+
+    def _refused_on_chain(self, i: int) -> bool:
+        """Whether the setup of bar ``i`` is refused on the option chain at its bar whatever
+        the account (the decider's ``refused_on_chain``); it is then passed over like a
+        certain SKIP (counted, not built)."""
+        if self._chain_refusal is None:
+            return False
+        cols = self._setup_cols
+        assert cols is not None  # set with the refusal pass
+        ledger = self.engine.ledger
+        if ledger.open_positions():
+            return False
+        # flat and no order working: the equity at the decision is the cash
+        equity = (ledger.cash, ledger.cash)
+        k = int(np.searchsorted(self._setup_bars, i))
+        refused = bool(
+            self._chain_refusal(cols.symbol, cols.timeframe, int(cols.ts_ns[k]),
+                                int(cols.direction[k]), float(cols.confidence[k]), equity)
+        )  # fmt: skip
+        if refused:
+            self.pipeline.pass_over_setup_at(i)
+            self._busy = self.pipeline.busy_mask()
+        return refused
 
     def _refused_until(self, bar_ts: int, day_start: int) -> int:
         """The decider's ``refused_until`` at ``bar_ts``, kept while what its state gates read

@@ -160,10 +160,13 @@ def _steps() -> list[tuple[str, Callable[[], None]]]:
         # a backtest's quiet-bar scan (tradekit.runtime.quiet), with its real argument types
         cfg = w.engine.config.with_overrides({"decision.vix_missing_policy": "allow"})
         run_backtest(w.history.iloc[:390], cfg, record="summary")
-        # and the quotes of an open option position over a span (SyntheticChainProvider)
+        # and the quotes of an open option position, at a bar and over a span
+        # (SyntheticChainProvider)
         prov = cast("SyntheticChainProvider", w.engine.broker.quote_source)
         ts = w.history.index.asi8[400:410]
-        prov.quote_path(prov.chain("SPY", int(ts[0])).contract(0), ts)
+        contract = prov.chain("SPY", int(ts[0])).contract(0)
+        prov.contract_row(contract, int(ts[1]))
+        prov.quote_path(contract, ts)
 
     return [(GROUPS[0], data), (GROUPS[1], signals), (GROUPS[2], decisions), (GROUPS[3], execution)]
 

@@ -288,3 +288,55 @@ def test_every_setup_before_the_refusal_horizon_is_refused_on_the_account_state(
     monkeypatch.setattr(Engine, "_decide", probe)
     run_backtest(bars, cfg, record="summary", prescreen=False, **kw)
     assert checked and all(checked), (len(checked), checked.count(False))
+
+
+# -- refusals on the option chain (gate 2.5 at every budget) -----------------------------------
+def test_a_refusal_on_the_chain_is_a_skip_and_counting_it_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wherever ``refused_on_chain`` says yes for an equity interval holding the account's
+    equity, the full decision taken right after it is a SKIP (every decision of a per-bar
+    options replay, probed at its own equity and at an interval around it); flat, the equity
+    at a decision is the cash, which is what the replay scan passes. A metrics-only run that
+    passes those setups over ends as the run that decides each one."""
+    from tradekit.decision.options_engine import OptionsDecisionEngine
+    from tradekit.runtime.kernel import Engine
+
+    bars, cfg, kw = _state_case("options")
+    seen: list[tuple[bool, bool, str]] = []
+    real = Engine._decide
+
+    def checked(self: Engine, setup: Setup) -> Any:
+        decider = self.decider
+        assert isinstance(decider, OptionsDecisionEngine)
+        eq = decider.account.summary().equity
+        if not self.ledger.open_positions():
+            assert eq == self.ledger.cash
+        args = (setup.symbol, setup.timeframe, setup.ts_ns, setup.direction, setup.confidence)
+        at = decider.refused_on_chain(*args, (eq, eq))
+        around = decider.refused_on_chain(*args, (0.8 * eq, 1.25 * eq))
+        decision = real(self, setup)
+        seen.append((at, around, decision.action.value))
+        return decision
+
+    monkeypatch.setattr(Engine, "_decide", checked)
+    full = run_backtest(bars, cfg, record="summary", prescreen=False, **kw)
+    monkeypatch.setattr(Engine, "_decide", real)
+    refused = [action for at, _, action in seen if at]
+    assert refused and set(refused) == {"SKIP"}, (len(refused), set(refused))
+    assert all(at for at, around, _ in seen if around)  # a wider interval claims less
+    assert any(action == "SKIP" and not at for at, _, action in seen)  # not every SKIP
+
+    passed: list[bool] = []
+    probe = OptionsDecisionEngine.refused_on_chain
+
+    def counting(self: OptionsDecisionEngine, *a: Any) -> bool:
+        passed.append(probe(self, *a))
+        return passed[-1]
+
+    monkeypatch.setattr(OptionsDecisionEngine, "refused_on_chain", counting)
+    counted = run_backtest(bars, cfg, record="summary", **kw)
+    assert any(passed) and not all(passed)
+    assert counted.summary == full.summary
+    pd.testing.assert_series_equal(counted.equity, full.equity)
+    pd.testing.assert_frame_equal(counted.trades, full.trades)

@@ -239,3 +239,70 @@ class TestSelectVertical:
         assert s is not None
         assert isinstance(s.expiry, dt.date) and s.multiplier == 100.0
         assert s.theta_ratio >= 0 and s.reward_risk > 0
+
+
+# -- the pick at every risk budget (the replay scan's refusal on the chain) ---------------------
+def _intraday_chains() -> list[tuple[OptionChain, int]]:
+    from tradekit.decision.options_engine import selection_reach
+
+    p = CLASSES[TimeframeClass.INTRADAY]
+    out = []
+    rng = np.random.default_rng(11)
+    for k in range(24):
+        ts = TS + int(rng.integers(0, 5 * 3600)) * 10**9 + k * 86_400 * 10**9
+        d = 1 if k % 2 else -1
+        reach = selection_reach(d, "long_option", p)
+        chain = generate_chain("SPY", ts, float(rng.uniform(400, 600)),
+                               float(rng.uniform(0.1, 0.45)), reach=reach)  # fmt: skip
+        out.append((chain, d))
+    return out
+
+
+def _pick_fails_theta(
+    chain: OptionChain, d: int, p: OptionClassParams, days: float, max_ask: float
+) -> bool:
+    """What gate 2.5 decides about the pick on the chain narrowed to ``max_ask``."""
+    s = select_long_option(chain.filter(max_ask=max_ask), d, p)
+    if s is None:
+        return True
+    i = chain.index_of(s.legs[0].contract)
+    assert i is not None
+    return bool(abs(float(chain.theta[i])) * days / s.net_premium > p.max_theta_ratio)
+
+
+def test_the_pick_under_a_budget_bound_is_the_pick_on_the_narrowed_chain() -> None:
+    p = CLASSES[TimeframeClass.INTRADAY]
+    for chain, d in _intraday_chains():
+        for max_ask in (0.5, 2.0, 5.0, 9.0, 25.0, 1e9):
+            want = select_long_option(chain.filter(max_ask=max_ask), d, p)
+            got = select_long_option(chain, d, p, max_ask=max_ask)
+            assert (want is None) == (got is None)
+            if want is not None:
+                assert got == want
+
+
+def test_refused_at_every_budget_is_the_verdict_on_each_distinct_bound() -> None:
+    """``long_option_theta_refused`` over ``[lo, hi]`` is True exactly when the pick fails the
+    theta test (or none is left) at ``lo`` and at every ask inside: the bounds where the
+    affordable set changes. Both outcomes occur, and a bound sampled inside a refused
+    interval is refused too."""
+    from tradekit.options.selection import long_option_theta_refused
+
+    p = CLASSES[TimeframeClass.INTRADAY]
+    rng = np.random.default_rng(3)
+    outcomes = set()
+    for chain, d in _intraday_chains():
+        asks = np.unique(chain.ask[eligible_rows(chain, d, p)])
+        for days in (0.02, 0.1, 0.25):
+            for _ in range(6):
+                lo = float(rng.uniform(0.0, 12.0))
+                hi = lo + float(rng.choice([0.0, 0.5, 3.0, 20.0]))
+                bounds = [lo, *[a for a in asks if lo < a <= hi]]
+                want = all(_pick_fails_theta(chain, d, p, days, b) for b in bounds)
+                got = long_option_theta_refused(chain, d, p, days, (lo, hi))
+                assert got == want, (lo, hi, days)
+                outcomes.add(got)
+                if got:
+                    for m in rng.uniform(lo, hi, 4):
+                        assert _pick_fails_theta(chain, d, p, days, float(m))
+    assert outcomes == {True, False}

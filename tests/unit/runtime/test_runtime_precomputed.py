@@ -3,6 +3,7 @@ a bar that is not the next one of its series."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -70,3 +71,26 @@ def test_without_signal_records_only_counts_are_kept() -> None:
     t = int(lean.signal_bars(0, len(bars))[0])
     with pytest.raises(RuntimeError, match="signals=False"):
         lean.signals_at(t)
+
+
+def test_one_setup_passed_over_at_its_bar_is_counted_not_built() -> None:
+    """``pass_over_setup_at`` frees one fired bar still to come (others stay busy, the
+    setup mask is untouched); ``skip_to`` may then pass it and counts its setup; a bar that
+    fires none, or one already processed, is a ValueError."""
+    bars = synthetic_intraday("SPY", start="2024-03-04", days=3, seed=4)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    feed = ReplayFeed(bars, symbol="SPY")
+    pre = PrecomputedPipeline(cfg, "SPY", "1min", feed.arrays("SPY"))
+    fired = pre.setup_bars()
+    first, second = int(fired[0]), int(fired[1])
+    quiet = int(np.flatnonzero(~pre.setup_mask())[0])
+    with pytest.raises(ValueError, match="fires no setup"):
+        pre.pass_over_setup_at(quiet)
+    pre.pass_over_setup_at(first)
+    assert not pre.busy_mask()[first] and pre.busy_mask()[second]
+    assert pre.setup_mask()[first]
+    assert pre.skip_to(first + 1) >= 0 and pre.n_setups_passed == 1
+    with pytest.raises(ValueError, match="fires no setup"):
+        pre.pass_over_setup_at(first)
+    with pytest.raises(ValueError, match="cannot be skipped"):
+        pre.skip_to(second + 1)
