@@ -80,7 +80,7 @@ def kernel_floor(kind: str, n: int) -> dict[str, Any]:
     from tradekit.data.feeds import ReplayFeed
     from tradekit.options import chain as ch
     from tradekit.options import nb as onb
-    from tradekit.options.calendar import expiry_set
+    from tradekit.portfolio._dates import ny_date
     from tradekit.signals import nb_confluence as nbc
     from tradekit.signals.pipeline import setup_arrays
 
@@ -106,22 +106,17 @@ def kernel_floor(kind: str, n: int) -> dict[str, Any]:
         if spot is None or vol is None:
             return 0.0
         right = int(res.scores[t, nbc.OUT_FIRE])
-        day = ch._trade_day(ts)
-        ex = expiry_set("SPY", day)
-        day_num = int(np.datetime64(day, "D").astype(np.int64))
-        days = ex.dates.astype(np.int64)
-        keep = (ex.close_ns > ts) & (days - day_num >= p.dte_min) & (days - day_num <= p.dte_max)
-        close, kinds = ex.close_ns[keep], ex.kind[keep].astype(np.int64)
+        lst_day = ch._day_listing("SPY", ny_date(ts))
         surf = ch._vix_surface(vol[1])
-        th, ph = surf.terms((close - ts) / ch._NS_PER_YEAR)
+        th, ph = surf.terms((lst_day.close_ns - ts) / ch._NS_PER_YEAR)
         rho, r, q, mod = surf.params.rho, 0.04, 0.013, round(500 * inc)
         c0 = time.perf_counter()
-        pos, strike, cp = onb.chain_rows_nb(ts, spot, vol[1], inc, close, r, q, th, ph, rho,
-                                            right, p.delta_min, p.delta_max)  # fmt: skip
-        f, dte = onb.price_rows_nb(ts, spot, r, q, strike, cp, pos, days[keep], close, kinds,
-                                   th, ph, rho, day_num, lst.small_tick, lst.large_tick,
-                                   lst.spread_pct, lst.base_oi, kind_oi, mod, lst.seed_oi,
-                                   lst.seed_vol)  # fmt: skip
+        f, dte, _, _, cp = onb.listed_chain_nb(
+            ts, spot, vol[1], inc, lst_day.days, lst_day.close_ns, lst_day.kind, th, ph, rho,
+            lst_day.day_num, p.dte_min, p.dte_max, r, q, right, p.delta_min, p.delta_max,
+            lst.small_tick, lst.large_tick, lst.spread_pct, lst.base_oi, kind_oi, mod,
+            lst.seed_oi, lst.seed_vol,
+        )  # fmt: skip
         rows = onb.eligible_rows_nb(dte, f[1], f[2], f[3], f[11], f[10], f[6], cp, right,
                                     p.dte_min, p.dte_max, p.min_liquidity, p.max_spread_pct,
                                     p.delta_min, p.delta_max)  # fmt: skip

@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from tradekit.core.enums import (
@@ -145,10 +146,13 @@ class OptionContract:
     @property
     def symbol(self) -> str:
         """OCC-style symbol, e.g. ``SPY   250117C00450000``."""
-        return (
-            f"{self.underlying:<6}{self.expiry:%y%m%d}{self.right.value}"
-            f"{round(self.strike * 1000):08d}"
-        )
+        return _occ_symbol(self)
+
+
+@lru_cache(maxsize=4096)
+def _occ_symbol(c: OptionContract) -> str:
+    # a position's symbol is asked for on every bar it is marked: formatted once
+    return f"{c.underlying:<6}{c.expiry:%y%m%d}{c.right.value}{round(c.strike * 1000):08d}"
 
 
 @dataclass(frozen=True, slots=True)

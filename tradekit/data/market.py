@@ -158,6 +158,7 @@ class MarketDataService:
             {} if bars is None or self._provider is not None else dict(bars)  # type: ignore[arg-type]
         )
         self._arrays: dict[str, _BarArrays] = {}
+        self._price_memo: tuple[_BarArrays | None, int, float | None] = (None, 0, None)
         self._vix = _Levels.from_series(vix, "vix") if vix is not None else None
         self._iv = {
             s: _Levels.from_series(x, f"iv_history[{s}]") for s, x in (iv_history or {}).items()
@@ -231,9 +232,14 @@ class MarketDataService:
 
     def price(self, symbol: str, ts: Any) -> float | None:
         """Close of the last bar of ``symbol`` closed by ``ts`` (None before the first)."""
-        b = self._bars(symbol)
-        pos = int(np.searchsorted(b.close_ts, _ns(ts), side="right")) - 1
-        return float(b.c[pos]) if pos >= 0 else None
+        b, t = self._bars(symbol), _ns(ts)
+        memo = self._price_memo  # the quotes of one bar ask for its close several times
+        if memo[0] is b and memo[1] == t:
+            return memo[2]
+        pos = int(np.searchsorted(b.close_ts, t, side="right")) - 1
+        out = float(b.c[pos]) if pos >= 0 else None
+        self._price_memo = (b, t, out)
+        return out
 
     def price_path(self, symbol: str, ts_ns: IntArray) -> FloatArray:
         """:meth:`price` at each of the times ``ts_ns`` (int ns UTC array; NaN before the

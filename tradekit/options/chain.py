@@ -40,6 +40,7 @@ from tradekit.options import nb
 from tradekit.options.base import ChainProvider, ChainReach, OptionChain, right_code
 from tradekit.options.calendar import expiry_set, is_index_like
 from tradekit.options.surface import SSVIParams, SSVISurface
+from tradekit.portfolio._dates import hour_date, ny_date
 
 __all__ = [
     "ChainProvider",
@@ -52,7 +53,6 @@ __all__ = [
 
 _NS_PER_YEAR = 365 * 86_400 * 10**9
 _NS_PER_HOUR = 3_600 * 10**9
-_NY = "America/New_York"
 _BASE_OI = {"SPY": 30_000.0, "SPX": 8_000.0, "SPXW": 8_000.0, "QQQ": 20_000.0, "IWM": 10_000.0}
 _KIND_OI = np.array([0.35, 0.5, 0.8, 1.0])  # by ExpiryKind code
 _ROW0 = np.zeros(1, np.int64)  # the expiry position of a single priced contract
@@ -126,22 +126,24 @@ def _price_rows(
     terms: tuple[FloatArray, FloatArray],
     rows: tuple[IntArray, FloatArray, FloatArray],
     trade_day: int,
-) -> dict[str, Any]:
+) -> FloatArray:
     """Model price, quote, Greeks and sizes of ``rows = (expiry position, strike, cp)`` of
     ``expiries = (days since 1970, close_ns, kind)`` with their surface ``terms`` (from
-    :func:`_surface_terms`): the one pricing path that both the chain and single-contract
-    quotes use, so they always agree (kernel :func:`tradekit.options.nb.price_rows_nb`)."""
+    :func:`_surface_terms`), as the rows ``f`` of :func:`tradekit.options.nb.price_rows_nb`
+    (t, bid, ask, mid, theo, iv, delta, gamma, theta, vega, volume, open interest): the
+    kernel a chain's rows are priced by too (:func:`tradekit.options.nb.listed_chain_nb`),
+    so a single contract's quote always equals its chain row."""
     days, close, kind = expiries
     th, ph = terms
     pos, strike, cp = rows
     lst = _listing(underlying, seed)
-    f, dte = nb.price_rows_nb(
+    f, _ = nb.price_rows_nb(
         int(ts_ns), float(spot), float(r), float(q), strike, cp, pos, days, close, kind,
         th, ph, float(surface.params.rho), int(trade_day),
         lst.small_tick, lst.large_tick, lst.spread_pct, lst.base_oi, _KIND_OI,
         round(500 * _strike_increment(underlying, spot)), lst.seed_oi, lst.seed_vol,
     )  # fmt: skip
-    return _row_columns(f, dte, days[pos], strike, cp)
+    return f
 
 
 def _row_columns(
@@ -180,18 +182,6 @@ def _surface_terms(
 
 def _seed(seed: int, underlying: str) -> int:
     return (seed * 1_000_003) ^ zlib.crc32(underlying.upper().encode())
-
-
-def _trade_day(ts_ns: int) -> dt.date:
-    """The New York calendar date at ``ts_ns``. New York's UTC offset is a whole number of
-    hours, so its midnight falls on a UTC hour boundary and the date is constant within each
-    UTC hour: memoised per hour (chains and marks ask for it on every bar)."""
-    return _trade_day_of_hour(int(ts_ns) // _NS_PER_HOUR)
-
-
-@lru_cache(maxsize=4096)
-def _trade_day_of_hour(hour: int) -> dt.date:
-    return pd.Timestamp(hour * _NS_PER_HOUR, tz="UTC").tz_convert(_NY).date()
 
 
 class _DayListing(NamedTuple):
@@ -271,7 +261,7 @@ def generate_chain(
     if not (np.isfinite(atm_vol) and atm_vol > 0):
         raise DataError(f"generate_chain: atm_vol must be > 0, got {atm_vol!r}", rule="vol")
     surf = surface if surface is not None else _vix_surface(float(atm_vol))
-    lst = _day_listing(underlying, _trade_day(ts_ns))
+    lst = _day_listing(underlying, ny_date(ts_ns))
     dte_lo, dte_hi = -_NO_DTE, _NO_DTE
     if max_dte is not None:
         dte_hi = min(dte_hi, int(max_dte))
@@ -459,19 +449,18 @@ class SyntheticChainProvider:
     def _price_contract(
         self, contract: OptionContract, ts_ns: int, spot: float, vol: float
     ) -> dict[str, float] | None:
-        found = _contract_listing(contract, _trade_day(ts_ns))
+        found = _contract_listing(contract, ny_date(ts_ns))
         if found is None or found[0][1][0] <= ts_ns:
             return None
         listed, row, day_num = found
         surf = _vix_surface(vol)
-        rows = _price_rows(
+        f = _price_rows(
             contract.underlying, ts_ns, spot, surf, self.r, self.q, self.seed,
             listed, _surface_terms(surf, listed[1], ts_ns), row, day_num,
         )  # fmt: skip
-        keys = ("bid", "ask", "mid", "theo", "iv", "delta", "gamma", "theta", "vega", "t")
-        out = {k: float(rows[k][0]) for k in keys}
-        out["spot"] = spot
-        return out
+        t, bid, ask, mid, theo, iv, delta, gamma, theta, vega = f[:10, 0].tolist()
+        return {"bid": bid, "ask": ask, "mid": mid, "theo": theo, "iv": iv, "delta": delta,
+                "gamma": gamma, "theta": theta, "vega": vega, "t": t, "spot": spot}  # fmt: skip
 
     @property
     def prices_paths(self) -> bool:
@@ -510,7 +499,7 @@ class SyntheticChainProvider:
             vol = np.full(n, float(self._vol_fn))
         ok = (spot > 0) & (vol > 0)  # False for NaN, as in _inputs
         hours, at_hour = np.unique(ts // _NS_PER_HOUR, return_inverse=True)
-        day_of_hour = [_trade_day_of_hour(int(h)) for h in hours]
+        day_of_hour = [hour_date(int(h)) for h in hours]
         listed = {day: _contract_listing(contract, day) for day in set(day_of_hour)}
         # the expiry's close as listed each time's trading day (0: not listed that day)
         close_of_day = {d: 0 if f is None else int(f[0][1][0]) for d, f in listed.items()}

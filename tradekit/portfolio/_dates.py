@@ -11,7 +11,14 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["NY", "day_bounds_ns", "day_end_ns", "default_session_bounds", "ny_date"]
+__all__ = [
+    "NY",
+    "day_bounds_ns",
+    "day_end_ns",
+    "default_session_bounds",
+    "hour_date",
+    "ny_date",
+]
 
 NY = ZoneInfo("America/New_York")
 _NS_PER_HOUR = 3_600_000_000_000
@@ -19,8 +26,9 @@ _NS_PER_SECOND = 1_000_000_000
 
 
 @lru_cache(maxsize=65_536)
-def _hour_date(hour: int) -> dt.date:
-    # New York's offset is a whole number of hours, so a UTC hour never straddles local midnight
+def hour_date(hour: int) -> dt.date:
+    """The New York calendar date in UTC hour ``hour`` (hours since 1970). New York's offset
+    is a whole number of hours, so a UTC hour never straddles local midnight."""
     return dt.datetime.fromtimestamp(hour * 3600, tz=NY).date()
 
 
@@ -32,7 +40,7 @@ def ny_date(ts_ns: int) -> dt.date:
     >>> ny_date(1_704_085_200_000_000_000)  # 2024-01-01 05:00 UTC = 00:00 New York
     datetime.date(2024, 1, 1)
     """
-    return _hour_date(ts_ns // _NS_PER_HOUR)
+    return hour_date(int(ts_ns) // _NS_PER_HOUR)
 
 
 @lru_cache(maxsize=4096)
