@@ -68,12 +68,15 @@ class EventRecorder:
     bus's clock when it was published — the close of the bar being processed, i.e. when it
     became known — which is what no-look-ahead tests compare. It does not listen to the bars,
     so a replay may fast-forward over quiet bars (:mod:`tradekit.runtime.quiet`) around it.
+    With ``log=False`` the log is not kept (a backtest returns the records by kind only).
     """
 
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, *, log: bool = True) -> None:
         self.log: list[tuple[int, str, Any]] = []
         self._bus = bus
-        bus.subscribe("*", self._on_any, priority=-100, exclude=("bars.", "positions.snapshot"))
+        if log:
+            bus.subscribe("*", self._on_any, priority=-100,
+                          exclude=("bars.", "positions.snapshot"))  # fmt: skip
         self.signals: list[Signal] = []
         self.setups: list[Setup] = []
         self.decisions: list[Decision] = []
@@ -103,6 +106,19 @@ class EventRecorder:
         return {"signals": _frame(self.signals), "setups": _frame(self.setups),
                 "decisions": _frame(self.decisions), "orders": _frame(list(self.orders.values())),
                 "fills": _frame(self.fills)}  # fmt: skip
+
+    def take_frames(self) -> dict[str, pd.DataFrame]:
+        """:meth:`frames`, letting go of each kind's records once its frame is built (the
+        records and their frames of a long replay need not all be held at once)."""
+        out: dict[str, pd.DataFrame] = {}
+        for kind in ("signals", "setups", "decisions", "fills"):
+            records: list[Any] = getattr(self, kind)
+            setattr(self, kind, [])
+            out[kind] = _frame(records)
+            del records
+        out["orders"] = _frame(list(self.orders.values()))
+        self.orders = {}
+        return {k: out[k] for k in ("signals", "setups", "decisions", "orders", "fills")}
 
 
 class EventCounter:
@@ -319,7 +335,9 @@ def run_backtest(
     watched = bus.listens("setups.new") or any(
         bus.listens(f"decisions.{a.value.lower()}") for a in DecisionAction
     )
-    rec: EventRecorder | EventCounter = EventCounter(bus) if summary_only else EventRecorder(bus)
+    rec: EventRecorder | EventCounter = (
+        EventCounter(bus) if summary_only else EventRecorder(bus, log=False)
+    )
     quiet = QuietBars.for_replay(engine, feed, batches[0]) if skip_quiet and batches else None
     if quiet is not None and prescreen and summary_only and not watched:
         quiet.pass_over_certain_skips()  # no records kept: count them instead of deciding
@@ -360,7 +378,7 @@ def run_backtest(
         **summarize(equity, trades, cfg.execution.initial_cash),
     }
     with replay_gc():
-        frames = rec.frames()
+        frames = rec.take_frames() if isinstance(rec, EventRecorder) else rec.frames()
     return BacktestResult(
         run_id=rid,
         config=cfg,

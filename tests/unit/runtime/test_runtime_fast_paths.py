@@ -168,3 +168,22 @@ def test_certain_skips_are_counted_not_decided_with_the_same_result() -> None:
         watched = run_backtest(bars, cfg, record="summary", bus=bus, keep_engine=True, **kw)  # type: ignore[arg-type]
         assert len(seen) == full.summary["decisions"] and watched.summary == full.summary
         assert watched.engine._pipelines["SPY"].n_setups_passed == 0  # type: ignore[union-attr]
+
+
+def test_taken_frames_equal_the_frames_and_let_go_of_the_records() -> None:
+    """A backtest's recorder keeps no publication log and hands each kind's records over as
+    its frame (``take_frames``): the frames a logging recorder builds, records released."""
+    hist = synthetic_intraday("SPY", start="2024-03-04", days=6, seed=5)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    bus = EventBus()
+    logging, lean = EventRecorder(bus), EventRecorder(bus, log=False)
+    market = MarketDataService({"SPY": hist}, vix=synthetic_vix(hist))
+    res = run_backtest(hist, cfg, market=market, bus=bus)
+    assert logging.log and not lean.log
+    want, got = logging.frames(), lean.take_frames()
+    assert set(want) == set(got) == {"signals", "setups", "decisions", "orders", "fills"}
+    for kind, frame in want.items():
+        assert len(frame) > 0, kind
+        assert_frame_equal(got[kind], frame)
+        assert_frame_equal(getattr(res, kind), frame)
+    assert lean.signals == lean.decisions == lean.fills == [] and lean.orders == {}
