@@ -3,7 +3,8 @@
 Each (path, size, implementation) runs in its own subprocess, so its peak RSS is its own and no
 JIT or cache state leaks between runs. ``fast`` is the default ``run_backtest`` (batch
 precomputed signals and setups, quiet bars fast-forwarded), timed with every record kept
-(``record="all"``) and metrics only (``record="summary"``, what sweeps run); ``per-bar`` is
+(``record="all"``: spilled to disk past a chunk, its frames built when read, which the row's
+note times apart) and metrics only (``record="summary"``, what sweeps run); ``per-bar`` is
 ``run_backtest(..., fast=False)``, the previous implementation (streaming pipeline per bar, as
 the live runner does), timed in the same run for the side-by-side ratio. The floor rows time
 the numba kernels alone for the same work (:func:`kernel_floor`), the bound to compare with.
@@ -67,8 +68,15 @@ def child(kind: str, n: int, fast: bool, record: str = "all") -> dict[str, Any]:
     res = run_backtest(bars, cfg, market=market, quotes=quotes, fast=fast, record=record)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"seconds": wall, "cpu": cpu, "bars": len(bars), "rss_mb": rss,
-            "quiet_bars": res.quiet_bars, **res.summary}  # fmt: skip
+    out = {"seconds": wall, "cpu": cpu, "bars": len(bars), "rss_mb": rss,
+           "quiet_bars": res.quiet_bars, **res.summary}  # fmt: skip
+    if record == "all":  # the record frames are built when read: timed apart
+        t1 = time.perf_counter()
+        out["rows"] = sum(len(getattr(res, k)) for k in ("signals", "setups", "decisions",
+                                                           "orders", "fills"))  # fmt: skip
+        out["frames_s"] = time.perf_counter() - t1
+        out["frames_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return out
 
 
 def kernel_floor(kind: str, n: int) -> dict[str, Any]:
@@ -203,6 +211,9 @@ def main() -> list[dict[str, Any]]:
                 ref.get(k) == fast.get(k) for k in ("signals", "decisions", "fills", "final_equity")
             )
             note += f"; {fast['quiet_bars'] / fast['bars']:.0%} of bars fast-forwarded"
+            if "frames_s" in fast:
+                note += (f"; its {fast['rows']:,} record rows read as frames after the run in "
+                         f"{fast['frames_s']:.1f} s, peak RSS then {fast['frames_rss_mb']:.0f} MB")  # fmt: skip
             if ref is not None and "signals" in ref and not same:
                 note += "; RESULTS DIFFER"
             target = TARGET_S[kind] * n / 1_000_000

@@ -3,8 +3,11 @@
 :func:`backtest` (exported as ``tradekit.backtest``) is the public entry: bars, an optional
 configuration and an optional :class:`~tradekit.strategy.Strategy` in, a
 :class:`BacktestResult` out. :func:`run_backtest` is its engine. A backtest is ``for bar in feed: clock.set_time(bar.close); engine.on_bar(bar)`` — nothing
-more. The :class:`EventRecorder` collects what the engine published, and
-:class:`BacktestResult` turns it into DataFrames and a small summary. Because the engine is
+more. A :class:`~tradekit.runtime.records.SpillingRecorder` collects what the engine
+published (on disk past a chunk of each kind, so memory stays bounded), and
+:class:`BacktestResult` turns it into DataFrames when they are read, and a small summary
+(:class:`EventRecorder` is the in-memory recorder with the publication log that the parity
+tests compare). Because the engine is
 the live one, every decision here is what the live trader would have decided on those bars.
 
 Examples
@@ -22,7 +25,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -43,7 +45,7 @@ from tradekit.runtime.kernel import Engine
 from tradekit.runtime.pages import small_pages
 from tradekit.runtime.precomputed import PrecomputedPipeline
 from tradekit.runtime.quiet import QuietBars
-from tradekit.store.convert import field_names, jsonable
+from tradekit.runtime.records import RecordFrames, SpillingRecorder, frame_of_records
 from tradekit.strategy import Strategy, strategy_config, strategy_name
 
 if TYPE_CHECKING:
@@ -103,22 +105,9 @@ class EventRecorder:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The records as one frame per kind."""
-        return {"signals": _frame(self.signals), "setups": _frame(self.setups),
-                "decisions": _frame(self.decisions), "orders": _frame(list(self.orders.values())),
-                "fills": _frame(self.fills)}  # fmt: skip
-
-    def take_frames(self) -> dict[str, pd.DataFrame]:
-        """:meth:`frames`, letting go of each kind's records once its frame is built (the
-        records and their frames of a long replay need not all be held at once)."""
-        out: dict[str, pd.DataFrame] = {}
-        for kind in ("signals", "setups", "decisions", "fills"):
-            records: list[Any] = getattr(self, kind)
-            setattr(self, kind, [])
-            out[kind] = _frame(records)
-            del records
-        out["orders"] = _frame(list(self.orders.values()))
-        self.orders = {}
-        return {k: out[k] for k in ("signals", "setups", "decisions", "orders", "fills")}
+        return {"signals": frame_of_records(self.signals), "setups": frame_of_records(self.setups),
+                "decisions": frame_of_records(self.decisions), "orders": frame_of_records(list(self.orders.values())),
+                "fills": frame_of_records(self.fills)}  # fmt: skip
 
 
 class EventCounter:
@@ -158,31 +147,6 @@ class EventCounter:
 Record = Literal["all", "summary"]
 
 
-def _frame(records: list[Any]) -> pd.DataFrame:
-    """The records as a frame, one column per field, built column by column.
-
-    The same frame as ``pd.DataFrame([to_dict(r) for r in records])`` (tested), without a dict
-    per record: plain columns are taken as they are, nested values through ``jsonable``.
-    """
-    if not records:
-        return pd.DataFrame()
-    names = field_names(records[0])
-    get = attrgetter(*names)
-    rows = [get(r) for r in records] if len(names) > 1 else [(get(r),) for r in records]
-    cols = list(zip(*rows, strict=True))
-    plain = (str, int, float, bool, type(None))
-    data: dict[str, Any] = {}
-    for name, col in zip(names, cols, strict=True):
-        if all(type(v) in plain for v in col):
-            data[name] = list(col)
-        else:
-            data[name] = [jsonable(v) for v in col]
-    df = pd.DataFrame(data)
-    if "ts_ns" in df:
-        df.insert(0, "ts", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
-    return df
-
-
 @dataclass
 class BacktestResult:
     """Everything a replay produced, as DataFrames, plus :attr:`summary`, :attr:`stats` and
@@ -192,11 +156,6 @@ class BacktestResult:
 
     run_id: str
     config: AlgorithmConfig
-    signals: pd.DataFrame
-    setups: pd.DataFrame
-    decisions: pd.DataFrame
-    orders: pd.DataFrame
-    fills: pd.DataFrame
     trades: pd.DataFrame
     equity: pd.Series
     summary: dict[str, Any] = field(default_factory=dict)
@@ -204,6 +163,33 @@ class BacktestResult:
     strategy: str = "confluence"
     bars: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     quiet_bars: int = 0
+    #: the record frames, built when first read (:mod:`tradekit.runtime.records`)
+    records: RecordFrames = field(default_factory=RecordFrames, repr=False)
+
+    @property
+    def signals(self) -> pd.DataFrame:
+        """Every signal published, in order (empty with ``record="summary"``)."""
+        return self.records["signals"]
+
+    @property
+    def setups(self) -> pd.DataFrame:
+        """Every setup decided (empty with ``record="summary"``)."""
+        return self.records["setups"]
+
+    @property
+    def decisions(self) -> pd.DataFrame:
+        """Every decision with its gates (empty with ``record="summary"``)."""
+        return self.records["decisions"]
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        """Every order in its last state (empty with ``record="summary"``)."""
+        return self.records["orders"]
+
+    @property
+    def fills(self) -> pd.DataFrame:
+        """Every fill (empty with ``record="summary"``)."""
+        return self.records["fills"]
 
     @cached_property
     def stats(self) -> pd.Series:
@@ -335,8 +321,8 @@ def run_backtest(
     watched = bus.listens("setups.new") or any(
         bus.listens(f"decisions.{a.value.lower()}") for a in DecisionAction
     )
-    rec: EventRecorder | EventCounter = (
-        EventCounter(bus) if summary_only else EventRecorder(bus, log=False)
+    rec: SpillingRecorder | EventCounter = (
+        EventCounter(bus) if summary_only else SpillingRecorder(bus)
     )
     quiet = QuietBars.for_replay(engine, feed, batches[0]) if skip_quiet and batches else None
     if quiet is not None and prescreen and summary_only and not watched:
@@ -364,7 +350,7 @@ def run_backtest(
     equity = pd.Series(
         eq_val[: feed.position], index=pd.to_datetime(eq_ts, unit="ns", utc=True), name="equity"
     )
-    trades = _frame(list(engine.ledger.closed_trades))
+    trades = frame_of_records(list(engine.ledger.closed_trades))
     rid = run_id or make_id("run", cfg.content_hash, int(eq_ts[0]) if len(eq_ts) else 0, len(eq_ts))
     counts = rec.counts()
     passed = sum(p.n_setups_passed for p in batches)  # certain SKIPs, counted not decided
@@ -377,12 +363,15 @@ def run_backtest(
         **counts,
         **summarize(equity, trades, cfg.execution.initial_cash),
     }
-    with replay_gc():
-        frames = rec.take_frames() if isinstance(rec, EventRecorder) else rec.frames()
+    frames = (
+        RecordFrames(recorder=rec)
+        if isinstance(rec, SpillingRecorder)
+        else RecordFrames(rec.frames())
+    )
     return BacktestResult(
         run_id=rid,
         config=cfg,
-        **frames,
+        records=frames,
         trades=trades,
         equity=equity,
         summary=summary,

@@ -18,7 +18,8 @@ from tradekit.data.datasets import synthetic_intraday, synthetic_vix
 from tradekit.data.market import MarketDataService
 from tradekit.options import nb
 from tradekit.options.chain import SyntheticChainProvider
-from tradekit.runtime.backtest import EventRecorder, _frame, run_backtest
+from tradekit.runtime.backtest import EventRecorder, run_backtest
+from tradekit.runtime.records import RecordFrames, SpillingRecorder, frame_of_records
 from tradekit.testing.references import hash_uniform_numpy
 
 
@@ -47,8 +48,8 @@ def test_column_frames_equal_dict_frames_for_every_record_type() -> None:
     }  # fmt: skip
     assert all(groups.values()), {k: len(v) for k, v in groups.items()}
     for name, records in groups.items():
-        assert_frame_equal(_frame(records), _dict_frame(records), obj=name)
-    assert _frame([]).empty
+        assert_frame_equal(frame_of_records(records), _dict_frame(records), obj=name)
+    assert frame_of_records([]).empty
 
 
 def test_numba_hash_is_bit_identical_to_numpy_splitmix() -> None:
@@ -170,20 +171,34 @@ def test_certain_skips_are_counted_not_decided_with_the_same_result() -> None:
         assert watched.engine._pipelines["SPY"].n_setups_passed == 0  # type: ignore[union-attr]
 
 
-def test_taken_frames_equal_the_frames_and_let_go_of_the_records() -> None:
-    """A backtest's recorder keeps no publication log and hands each kind's records over as
-    its frame (``take_frames``): the frames a logging recorder builds, records released."""
+def test_spilled_records_give_the_frames_of_the_records_held_in_memory() -> None:
+    """A backtest's recorder writes every full chunk of records to disk and builds the frames
+    when they are read: the frames of the in-memory recorder, chunked or not, also after the
+    result is pickled (it carries its frames); the files go with the recorder."""
+    import gc
+    import pickle
+
     hist = synthetic_intraday("SPY", start="2024-03-04", days=6, seed=5)
     cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
     bus = EventBus()
-    logging, lean = EventRecorder(bus), EventRecorder(bus, log=False)
+    held, spilled = EventRecorder(bus), SpillingRecorder(bus, chunk=7)
     market = MarketDataService({"SPY": hist}, vix=synthetic_vix(hist))
     res = run_backtest(hist, cfg, market=market, bus=bus)
-    assert logging.log and not lean.log
-    want, got = logging.frames(), lean.take_frames()
-    assert set(want) == set(got) == {"signals", "setups", "decisions", "orders", "fills"}
+    assert held.log and spilled.spilled_files > 10
+    assert res.records.pending == ("signals", "setups", "decisions", "orders", "fills")
+    want = held.frames()
+    chunked = RecordFrames(recorder=spilled)
     for kind, frame in want.items():
         assert len(frame) > 0, kind
-        assert_frame_equal(got[kind], frame)
+        assert_frame_equal(chunked[kind], frame)
         assert_frame_equal(getattr(res, kind), frame)
-    assert lean.signals == lean.decisions == lean.fills == [] and lean.orders == {}
+    assert res.records.pending == ()
+    files = list(spilled._directory().iterdir())
+    assert files
+    again = pickle.loads(pickle.dumps(RecordFrames(recorder=spilled)))
+    assert_frame_equal(again["decisions"], want["decisions"])
+    counts = {k: res.summary[k] for k in ("signals", "setups", "decisions", "fills")}
+    assert counts == {k: len(want[k]) for k in counts}
+    del held, chunked, spilled, again, bus  # the bus holds the recorders' subscriptions
+    gc.collect()
+    assert not any(f.exists() for f in files)
