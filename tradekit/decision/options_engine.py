@@ -278,20 +278,17 @@ class OptionsDecisionEngine:
             chain = self._chain(setup.symbol, setup.ts_ns, setup.direction, strategy, p)
             if chain is None:
                 return _Selected(None, "no option chain at the bar", nan, nan, nan)
-            if strategy == "long_option" and math.isfinite(budget) and budget > 0:
+            narrowed = strategy == "long_option" and math.isfinite(budget) and budget > 0
+            if narrowed:
                 affordable = f" affordable with the risk budget {budget:,.2f}"
-                if self.selector is default_selector:  # the same pick, no narrowed chain
-                    from tradekit.options.selection import select_long_option
+            if narrowed and self.selector is default_selector:  # the same pick, unnarrowed chain
+                from tradekit.options.selection import select_long_option
 
-                    structure = select_long_option(
-                        chain, setup.direction, p, max_ask=budget / chain.multiplier
-                    )
-                else:
-                    chain = chain.filter(max_ask=budget / chain.multiplier)
-                    structure = self.selector(
-                        chain, setup.direction, strategy, p, self.config.options
-                    )
+                max_ask = budget / chain.multiplier
+                structure = select_long_option(chain, setup.direction, p, max_ask=max_ask)
             else:
+                if narrowed:
+                    chain = chain.filter(max_ask=budget / chain.multiplier)
                 structure = self.selector(chain, setup.direction, strategy, p, self.config.options)
         except Exception as exc:  # a data gap denies the trade, it does not stop the engine
             return _Selected(None, f"selection failed: {type(exc).__name__}: {exc}", nan, nan, nan)

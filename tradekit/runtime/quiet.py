@@ -233,16 +233,16 @@ class QuietBars:
         if self._closes[i] >= close_end:
             return i
         refused_until = _NEVER
+        opened = ledger.open_positions()
         if self._passes_setups:
             refused_until = self._refused_until(bar_ts, day_start)
             if (
                 self._busy[i]
                 and bar_ts >= refused_until
                 and not self._sizing.shape[1]
-                and not self._refused_on_chain(i)
+                and (opened or not self._refused_on_chain(i))
             ):
                 return i  # a setup to decide here (nothing to size it in the scan)
-        opened = ledger.open_positions()
         contracts = [p.contract for p in opened if p.contract is not None]
         if contracts:
             if len(contracts) < len(opened) or self._quote_path is None:
@@ -303,18 +303,16 @@ class QuietBars:
         return j
 
     def _refused_on_chain(self, i: int) -> bool:
-        """Whether the setup of bar ``i`` is refused on the option chain at its bar whatever
-        the account (the decider's ``refused_on_chain``); it is then passed over like a
+        """Whether the setup of bar ``i``, on a flat account with no order working, is
+        refused on the option chain at its bar (the decider's ``refused_on_chain`` at the
+        cash, which is then the equity at the decision); it is then passed over like a
         certain SKIP (counted, not built)."""
         if self._chain_refusal is None:
             return False
         cols = self._setup_cols
         assert cols is not None  # set with the refusal pass
-        ledger = self.engine.ledger
-        if ledger.open_positions():
-            return False
-        # flat and no order working: the equity at the decision is the cash
-        equity = (ledger.cash, ledger.cash)
+        cash = self.engine.ledger.cash
+        equity = (cash, cash)
         k = int(np.searchsorted(self._setup_bars, i))
         refused = bool(
             self._chain_refusal(cols.symbol, cols.timeframe, int(cols.ts_ns[k]),

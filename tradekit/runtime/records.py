@@ -85,6 +85,11 @@ class _Spool:
         self._names: tuple[str, ...] | None = None
         self.count = 0
 
+    @property
+    def files(self) -> int:
+        """Chunks written to disk so far."""
+        return len(self._files)
+
     def append(self, record: Any) -> None:
         self._records.append(record)
         self.count += 1
@@ -149,7 +154,7 @@ class SpillingRecorder:
     @property
     def spilled_files(self) -> int:
         """Chunk files written so far (0 for a replay that fits one chunk per kind)."""
-        return sum(len(s._files) for s in self._spools.values())
+        return sum(s.files for s in self._spools.values())
 
     def counts(self) -> dict[str, int]:
         """The summary counts (as :meth:`EventRecorder.counts`)."""
