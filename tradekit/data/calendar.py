@@ -82,6 +82,10 @@ class MarketCalendar:
         self.name = name
         self._lock = threading.Lock()
         self._last_session: tuple[int, int] | None = None
+        #: the last stretch found outside every session, ``[last close, next open)``
+        self._last_gap: tuple[int, int] = (0, 0)
+        #: int ns UTC covered by the loaded years, ``[_lo_ns, _hi_ns)``
+        self._lo_ns = self._hi_ns = 0
         self._lo_year = 0
         self._hi_year = -1
         self._dates: IntArray = np.empty(0, dtype=np.int64)
@@ -131,6 +135,8 @@ class MarketCalendar:
         # publish arrays before the bounds, so a concurrent reader never sees bounds without data
         self._dates, self._opens, self._closes, self._early = dates, opens, closes, early
         self._lo_year, self._hi_year = lo_year, hi_year
+        self._lo_ns = pd.Timestamp(f"{lo_year}-01-01", tz="UTC").value
+        self._hi_ns = pd.Timestamp(f"{hi_year + 1}-01-01", tz="UTC").value
 
     def _ensure_ns(self, lo_ns: int, hi_ns: int) -> None:
         lo = max(_MIN_YEAR, min(_MAX_YEAR, _ns_to_year(lo_ns)))
@@ -212,17 +218,29 @@ class MarketCalendar:
     def session_bounds(self, ts_ns: int) -> tuple[int, int] | None:
         """``(open_ns, close_ns)`` of the session containing ``ts_ns``, or None outside any.
 
-        The last session found is remembered: bars arrive session by session, so most calls
-        are two comparisons instead of an array lookup."""
+        The last session found is remembered, and so is the last stretch between two
+        sessions: bars arrive session by session, so most calls are two comparisons instead
+        of an array lookup."""
         last = self._last_session
         if last is not None and last[0] <= ts_ns < last[1]:
             return last
-        opens, closes = self.session_open_close(np.array([int(ts_ns)], dtype=np.int64))
-        if opens[0] < 0:
+        gap = self._last_gap
+        if gap[0] <= ts_ns < gap[1]:
             return None
-        found = (int(opens[0]), int(closes[0]))
-        self._last_session = found
-        return found
+        ts = int(ts_ns)
+        if not self._lo_ns <= ts < self._hi_ns:
+            self._ensure_ns(ts, ts)
+        opens, closes = self._opens, self._closes
+        pos = int(opens.searchsorted(ts, side="right")) - 1
+        if pos >= 0 and ts < closes[pos]:
+            found = (int(opens[pos]), int(closes[pos]))
+            self._last_session = found
+            return found
+        if self._lo_ns <= ts < self._hi_ns:  # (outside the years 1990-2100: not remembered)
+            after = int(closes[pos]) if pos >= 0 else self._lo_ns
+            until = int(opens[pos + 1]) if pos + 1 < opens.shape[0] else self._hi_ns
+            self._last_gap = (after, until)
+        return None
 
     def is_open(self, ts_ns: int) -> bool:
         """Whether the market is open at ``ts_ns`` (``open <= ts < close``)."""

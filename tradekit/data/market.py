@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,9 @@ __all__ = ["MarketDataService"]
 
 _NY = "America/New_York"
 _MINUTE_NS = 60 * 10**9
+
+
+_MIN_NS, _MAX_NS = np.iinfo(np.int64).min, np.iinfo(np.int64).max
 
 
 def _ns(ts: Any) -> int:
@@ -87,6 +90,8 @@ class _Levels:
     day: IntArray  # New York date of each observation (days since epoch)
     daily_day: IntArray  # one entry per date: the date
     daily_value: FloatArray  # ... and the last value of that date
+    # [lo, hi) ns of the last position found, and it (see position)
+    _memo: tuple[int, int, int] = field(default=(0, 0, -1), init=False, repr=False, compare=False)
 
     @classmethod
     def from_series(cls, series: pd.Series, name: str) -> _Levels:
@@ -102,12 +107,22 @@ class _Levels:
         return cls(idx.asi8.copy(), values, day, day[last], values[last])
 
     def position(self, ts_ns: int) -> int:
-        """Index of the last observation known at ``ts_ns`` (-1 if none)."""
-        return int(np.searchsorted(self.ts, ts_ns, side="right")) - 1
+        """Index of the last observation known at ``ts_ns`` (-1 if none). The answer holds
+        until the next observation: remembered, as a replay asks about one time after
+        another (a daily series answers a day of bars from the memo)."""
+        lo, hi, pos = self._memo
+        if lo <= ts_ns < hi:
+            return pos
+        ts = self.ts
+        pos = int(ts.searchsorted(ts_ns, side="right")) - 1
+        lo = int(ts[pos]) if pos >= 0 else _MIN_NS
+        hi = int(ts[pos + 1]) if pos + 1 < ts.shape[0] else _MAX_NS
+        object.__setattr__(self, "_memo", (lo, hi, pos))
+        return pos
 
     def history_to(self, pos: int) -> FloatArray:
         """Daily values of the dates before observation ``pos``'s date, then its value."""
-        k = int(np.searchsorted(self.daily_day, self.day[pos], side="left"))
+        k = int(self.daily_day.searchsorted(self.day[pos], side="left"))
         return np.append(self.daily_value[:k], self.values[pos])
 
 
@@ -236,7 +251,7 @@ class MarketDataService:
         memo = self._price_memo  # the quotes of one bar ask for its close several times
         if memo[0] is b and memo[1] == t:
             return memo[2]
-        pos = int(np.searchsorted(b.close_ts, t, side="right")) - 1
+        pos = int(b.close_ts.searchsorted(t, side="right")) - 1
         out = float(b.c[pos]) if pos >= 0 else None
         self._price_memo = (b, t, out)
         return out

@@ -58,7 +58,7 @@ from tradekit.core.bus import EventBus
 from tradekit.core.clock import Clock
 from tradekit.core.enums import OrderStatus, OrderType, Side, TimeInForce
 from tradekit.core.events import Bar, Decision, Fill, Order
-from tradekit.core.ids import make_id
+from tradekit.core.ids import make_id, text_id
 from tradekit.errors import BrokerError, DataError
 from tradekit.execution.base import QuoteSource
 from tradekit.execution.exits import ExitPlan
@@ -710,7 +710,7 @@ class PaperBroker:
         lim, stp = (price, None) if otype is OrderType.LIMIT else (None, price)
         req = OrderRequest(m.symbol, side, qty, otype, TimeInForce.IOC, lim, stp, m.legs,
                            m.decision_id, f"exit:{ins.tag}")  # fmt: skip
-        oid = make_id("ord", m.key, ins.tag, m.exit_seq)
+        oid = text_id("ord", f"{m.key}\x1f{ins.tag}\x1f{m.exit_seq}")  # make_id's
         st = OrderState(oid, req, bar.ts_ns)
         st.exit_key = m.key
         self._orders[oid] = st

@@ -177,13 +177,10 @@ def time_exit(
             return ExitInstruction("time_stop", m.qty)
         if p.flatten_eod and left_min <= flatten_minutes:
             return ExitInstruction("eod", m.qty)
-    expiry = m.nearest_expiry
-    if (
-        p.close_at_dte is not None
-        and expiry is not None
-        and (expiry - today).days <= p.close_at_dte
-    ):
-        return ExitInstruction("dte", m.qty)
+    if p.close_at_dte is not None:
+        expiry = m.nearest_expiry
+        if expiry is not None and (expiry - today).days <= p.close_at_dte:
+            return ExitInstruction("dte", m.qty)
     return None
 
 

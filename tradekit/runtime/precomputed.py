@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,10 @@ class PrecomputedPipeline:
         #: setups of bars passed over by :meth:`skip_to` (certain skips, see
         #: :meth:`pass_over_setups`): never built, never decided one by one
         self.n_setups_passed = 0
+        #: setups of processed bars passed over as refused on the account state
+        #: (:meth:`pass_over_refused`), also counted in :attr:`n_setups_passed`
+        self.n_refused_passed = 0
+        self._refused_until: Callable[[int], int] | None = None
         events = res.events  # sorted by (index, kind code): detect_arrays' contract
         idx = events[:, COL_INDEX].astype(np.int64)
         if idx.size > 1 and np.any(idx[1:] < idx[:-1]):
@@ -209,6 +214,8 @@ class PrecomputedPipeline:
         self._signal_counts = np.diff(self._bounds)
         for h in self._htf:
             self._signal_counts = self._signal_counts + h.counts()
+        #: signals revealed before each bar (n + 1 entries): a span's count is a difference
+        self._signals_before = np.concatenate(([0], np.cumsum(self._signal_counts)))
         self._t = 0
 
     @property
@@ -260,6 +267,15 @@ class PrecomputedPipeline:
         busy.flags.writeable = False
         self._busy = busy
 
+    def pass_over_refused(self, refused_until: Callable[[int], int]) -> None:
+        """Let :meth:`update` pass over (count, not build) the setup of a processed bar that
+        opens before ``refused_until(bar time)``: the decider's horizon until which a gate on
+        the account state refuses every setup (its ``refused_until`` on this series), asked
+        when the bar is processed, after the broker and the risk engine have seen it, which
+        is the state its decision would read. Only for a replay that keeps no setup or
+        decision records, as :meth:`pass_over_setups`."""
+        self._refused_until = refused_until
+
     def setup_bars(self) -> IntArray:
         """The bar of each setup of :meth:`setup_columns` (positions in the series)."""
         return self._pending.fired
@@ -307,7 +323,8 @@ class PrecomputedPipeline:
             raise ValueError(f"bars {start}..{stop - 1} fire a setup: they cannot be skipped")
         self.n_setups_passed += self._pending.skip_before(stop)
         self._t = stop
-        n = int(self._signal_counts[start:stop].sum())
+        before = self._signals_before
+        n = int(before[stop] - before[start])
         self.n_signals += n
         return n
 
@@ -324,15 +341,18 @@ class PrecomputedPipeline:
         setups: list[Setup] = []
         passed = 0
         if self._setup_mask[t]:  # the next fired bar: update goes bar by bar, skip_to spares
-            if self._busy[t]:  # the fired bars
+            horizon = self._refused_until
+            if self._busy[t] and (horizon is None or bar.ts_ns >= horizon(bar.ts_ns)):
                 fired, setup = self._pending.build_next()
                 if fired != t:
                     raise RuntimeError(f"setup of bar {fired} read at bar {t}")
                 if setup is not None:
                     setups.append(setup)
-            else:  # a certain SKIP on a bar processed for another reason: counted, not built
+            else:  # a certain SKIP, or refused on the state now: counted, not built
                 passed = self._pending.skip_before(t + 1)
                 self.n_setups_passed += passed
+                if self._busy[t]:
+                    self.n_refused_passed += passed
         if not self._build_signals:
             self.n_signals += int(self._signal_counts[t])
             return PipelineOutput([], setups, passed)

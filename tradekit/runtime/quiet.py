@@ -110,28 +110,20 @@ def _exit_rules(managed: list[ManagedPosition], flatten_minutes: float) -> ExitR
     """The exit levels of the managed stock positions as the scan's arrays: side, stop, next
     target, absolute time stop, minutes-before-close stop, end-of-day flatten (NaN or the
     largest time: none)."""
-    k = len(managed)
-    if k == 0:
+    if not managed:
         return _NO_RULES
-    side = np.empty(k, dtype=np.int64)
-    stop = np.full(k, math.nan)
-    target = np.full(k, math.nan)
-    time_stop = np.full(k, _NO_TIME, dtype=np.int64)
-    before = np.full(k, math.nan)
-    flatten = np.full(k, math.nan)
-    for n, m in enumerate(managed):
+    ints: list[tuple[int, int]] = []
+    floats: list[tuple[float, float, float, float]] = []
+    for m in managed:
         plan = m.plan
-        side[n] = m.side
-        if m.stop is not None:
-            stop[n] = m.stop
-        if m.targets_done < len(plan.targets):
-            target[n] = plan.targets[m.targets_done]
-        if plan.time_stop_ns is not None:
-            time_stop[n] = plan.time_stop_ns
-        if plan.time_stop_minutes_before_close is not None:
-            before[n] = plan.time_stop_minutes_before_close
-        if plan.flatten_eod:
-            flatten[n] = flatten_minutes
+        targets, done = plan.targets, m.targets_done
+        ints.append((m.side, _NO_TIME if plan.time_stop_ns is None else plan.time_stop_ns))
+        floats.append((_nan(m.stop), targets[done] if done < len(targets) else math.nan,
+                       _nan(plan.time_stop_minutes_before_close),
+                       flatten_minutes if plan.flatten_eod else math.nan))  # fmt: skip
+    # one array per type, a rule per row: each row is a contiguous array, as the scan needs
+    side, time_stop = np.array(list(zip(*ints, strict=True)), dtype=np.int64)
+    stop, target, before, flatten = np.array(list(zip(*floats, strict=True)))
     return side, stop, target, time_stop, before, flatten
 
 
@@ -174,6 +166,7 @@ class QuietBars:
         self._rules_cached: ExitRules = _NO_RULES
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
+        self._ends_at = -1  # where the last span ended (not quiet), -1 when not known
         #: bars fast-forwarded so far, and the spans they came in
         self.skipped = 0
         self.spans = 0
@@ -198,12 +191,15 @@ class QuietBars:
     def pass_over_certain_skips(self) -> None:
         """Treat the bars whose only setup is a certain SKIP (the engine's
         ``certain_skips``) as bars without setups, and, on the stock path, let the scan pass
-        a setup the sizer gives no unit on the account as it stands at its bar: only for a
-        replay that keeps no setup or decision records (it counts them,
+        a setup the sizer gives no unit on the account as it stands at its bar; and let the
+        pipeline pass a setup refused on the account state on a bar that is processed
+        (:meth:`PrecomputedPipeline.pass_over_refused`): only for a replay that keeps no
+        setup or decision records (it counts them,
         :attr:`PrecomputedPipeline.n_setups_passed`)."""
         pipe, decider = self.pipeline, self.engine.decider
         cols = pipe.setup_columns()
         pipe.pass_over_setups(decider.certain_skips(cols))
+        pipe.pass_over_refused(self._horizon)
         self._busy = pipe.busy_mask()
         bars, n = pipe.setup_bars(), self._c.shape[0]
         self._refusable = np.zeros(n, dtype=np.bool_)
@@ -219,6 +215,9 @@ class QuietBars:
     def advance(self, i: int, equity_out: FloatArray) -> int:
         """Fast-forward from bar ``i`` over the quiet bars there; return the next bar to
         process (``i`` when bar ``i`` is not quiet). Writes their equity to ``equity_out``."""
+        if i == self._ends_at:  # the span before ended here: bar i is not quiet
+            self._ends_at = -1
+            return i
         if i >= self._busy.shape[0] or (self._busy[i] and not self._refusable[i]):
             return i
         eng = self.engine
@@ -300,6 +299,11 @@ class QuietBars:
                     trade.mae, trade.mfe = float(book[n, BOOK_MAE]), float(book[n, BOOK_MFE])
             last = self._last_option_marks(opened, j - 1) if contracts else None
             self._apply(i, j, last)
+            # the scan stopped at bar j on the state the span leaves (it only marks): asked
+            # again there it would stop at once, unless a setup there may still be refused
+            # on the option chain (asked before the scan)
+            if self._chain_refusal is None or j >= self._busy.shape[0] or not self._busy[j]:
+                self._ends_at = j
         return j
 
     def _refused_on_chain(self, i: int) -> bool:
@@ -313,7 +317,7 @@ class QuietBars:
         assert cols is not None  # set with the refusal pass
         cash = self.engine.ledger.cash
         equity = (cash, cash)
-        k = int(np.searchsorted(self._setup_bars, i))
+        k = int(self._setup_bars.searchsorted(i))
         refused = bool(
             self._chain_refusal(cols.symbol, cols.timeframe, int(cols.ts_ns[k]),
                                 int(cols.direction[k]), float(cols.confidence[k]), equity)
@@ -322,6 +326,11 @@ class QuietBars:
             self.pipeline.pass_over_setup_at(i)
             self._busy = self.pipeline.busy_mask()
         return refused
+
+    def _horizon(self, bar_ts: int) -> int:
+        """:meth:`_refused_until` at a bar being processed (the broker has rolled its day):
+        the pipeline passes a setup there that opens before it."""
+        return self._refused_until(bar_ts, self.engine.broker.day_window[0])
 
     def _refused_until(self, bar_ts: int, day_start: int) -> int:
         """The decider's ``refused_until`` at ``bar_ts``, kept while what its state gates read
@@ -376,7 +385,7 @@ class QuietBars:
         """Marks (quote mids; NaN where no valid quote) of each of ``contracts`` at the
         closes of bars ``i`` up to the first opening at ``ts_end`` (a day at most), one row
         per contract; a contract's quotes (and Greeks) are priced once per span of the day."""
-        stop = int(np.searchsorted(self._ts, ts_end, side="left"))
+        stop = int(self._ts.searchsorted(ts_end, side="left"))
         out = np.empty((len(contracts), max(stop - i, 0)))
         cache = self._mark_cache
         if len(cache) > 32:

@@ -45,19 +45,30 @@ def _rows(records: Sequence[Any], names: tuple[str, ...]) -> list[tuple[Any, ...
     return [get(r) for r in records] if len(names) > 1 else [(get(r),) for r in records]
 
 
-def _frame(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """The frame of records given as their field values ``rows`` (see
-    :func:`frame_of_records`)."""
-    if not rows:
+def _extend_columns(columns: list[list[Any]], rows: list[tuple[Any, ...]]) -> None:
+    """Append the field values ``rows`` (one tuple per record) to ``columns``, one list per
+    field (the values are shared, not copied: the rows can go right after)."""
+    if rows:
+        for column, values in zip(columns, zip(*rows, strict=True), strict=True):
+            column.extend(values)
+
+
+def _frame(names: tuple[str, ...], columns: list[list[Any]]) -> pd.DataFrame:
+    """The frame of records given as their field values, one list per field in ``names``
+    (see :func:`frame_of_records`). The lists are emptied as their columns are built, so
+    the values of a column are let go once it holds them (a million records' values are
+    most of the memory at this point)."""
+    if not columns or not columns[0]:
         return pd.DataFrame()
-    cols = list(zip(*rows, strict=True))
     data: dict[str, Any] = {}
-    for name, col in zip(names, cols, strict=True):
-        if all(type(v) in _PLAIN for v in col):
-            data[name] = list(col)
-        else:
-            data[name] = [jsonable(v) for v in col]
-    df = pd.DataFrame(data)
+    for name, col in zip(names, columns, strict=True):
+        if not all(type(v) in _PLAIN for v in col):
+            for k, v in enumerate(col):  # in place: each nested value goes once converted
+                col[k] = jsonable(v)
+        # what DataFrame({name: list}) makes of the column: the same inference, per column
+        data[name] = pd.Series(col, name=name)
+        col.clear()
+    df = pd.DataFrame(data, copy=False)
     if "ts_ns" in df:
         df.insert(0, "ts", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
     return df
@@ -71,7 +82,7 @@ def frame_of_records(records: Sequence[Any]) -> pd.DataFrame:
     if not records:
         return pd.DataFrame()
     names = field_names(records[0])
-    return _frame(names, _rows(records, names))
+    return _frame(names, [list(map(attrgetter(name), records)) for name in names])
 
 
 class _Spool:
@@ -108,13 +119,15 @@ class _Spool:
     def frame(self) -> pd.DataFrame:
         if not self._files:
             return frame_of_records(self._records)
-        assert self._names is not None  # set by the first spill
-        rows: list[tuple[Any, ...]] = []
+        names = self._names
+        assert names is not None  # set by the first spill
+        # column by column: a chunk's rows are let go once their values are in the columns
+        columns: list[list[Any]] = [[] for _ in names]
         for path in self._files:
             with path.open("rb") as fh:
-                rows.extend(pickle.load(fh))  # our own files, written by this run
-        rows.extend(_rows(self._records, self._names))
-        return _frame(self._names, rows)
+                _extend_columns(columns, pickle.load(fh))  # our own files, from this run
+        _extend_columns(columns, _rows(self._records, names))
+        return _frame(names, columns)
 
 
 class SpillingRecorder:

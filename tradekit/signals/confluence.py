@@ -43,7 +43,7 @@ from tradekit._typing import FloatArray, IntArray
 from tradekit.config import AlgorithmConfig, ConfluenceConfig
 from tradekit.core.columns import SetupColumns
 from tradekit.core.events import Setup, Signal
-from tradekit.core.ids import make_id
+from tradekit.core.ids import text_id
 from tradekit.errors import DataError
 from tradekit.signals import nb_confluence as nbc
 from tradekit.signals.records import KindCode
@@ -85,6 +85,8 @@ _KIND_TO_TYPE: Final[dict[str, int]] = {
     "SWEEP_LOW": _TYPE_CODE["SWEEP"],
     "SWEEP_HIGH": _TYPE_CODE["SWEEP"],
 }
+#: kind name → its KindCode value (an enum lookup by name costs about ten dict lookups)
+_KIND_CODE: Final[dict[str, int]] = {k.name: int(k) for k in KindCode}
 #: KindCode → confluence type code (-1: the kind does not count).
 _TYPE_OF_CODE: Final[IntArray] = np.array(
     [_KIND_TO_TYPE.get(k.name, -1) for k in sorted(KindCode, key=int)], dtype=np.int64
@@ -429,13 +431,13 @@ def contributing_ids(
     for index, kind, d, sid in recent:
         ty = _KIND_TO_TYPE.get(kind, -1)
         if ty >= 0 and params.weights[ty] > 0 and d == direction and lo <= index <= t:
-            keep.append((index, int(KindCode[kind]), sid))
+            keep.append((index, _KIND_CODE[kind], sid))
     keep.sort()
     return tuple(sid for _, _, sid in keep)
 
 
 def build_setup(
-    row: FloatArray,
+    row: FloatArray | Sequence[float],
     *,
     symbol: str,
     timeframe: str,
@@ -462,7 +464,7 @@ def build_setup(
     reward = tp1 - entry
     term = float(row[nbc.OUT_HTF_TERM])
     return Setup(
-        id=make_id("setup", symbol, timeframe, ts_ns, fire),
+        id=text_id("setup", f"{symbol}\x1f{timeframe}\x1f{int(ts_ns)}\x1f{fire}"),  # make_id's
         symbol=symbol,
         timeframe=timeframe,
         ts_ns=int(ts_ns),

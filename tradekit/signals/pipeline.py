@@ -18,6 +18,7 @@ base detectors, then confluence with the HTF biases as of ``t``'s close.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -453,7 +454,7 @@ class BatchSetups:
     def skip_before(self, bar: int) -> int:
         """Pass over the fired bars before ``bar`` without building them; returns how many."""
         j = self.position
-        stop = max(j, int(np.searchsorted(self.fired, bar)))
+        stop = max(j, bisect_left(self._fired_list, bar))
         self.position = stop
         return stop - j
 
@@ -466,15 +467,16 @@ class BatchSetups:
         ev, ids, params, ts = self._ev, self._ids, self._params, self._ts
         symbol, timeframe = self.symbol, self.timeframe
         t = self._fired_list[j]
-        row = self._verdicts[j]
+        row = self._verdicts[j].tolist()  # (a few values read: cheaper from a list)
         fire = int(row[nbc.OUT_FIRE])
         lo = self._lo[j]
         # drop from the oldest entry on; rows enter about in row order, so a stale row that
         # entered after a live one waits for it (at most about one more window)
         while ids and next(iter(ids)) < lo:
             ids.popitem(last=False)
-        rows = np.arange(lo, self._hi[j])
-        rows = rows[ev.direction[rows] == fire].tolist()
+        # the window's rows on the setup's side (a few: a list beats array indexing)
+        sides = ev.direction[lo : self._hi[j]].tolist()
+        rows = [lo + k for k, d in enumerate(sides) if d == fire]
         for r in rows:
             if r not in ids:
                 kind = KIND_NAMES[int(ev.kind[r])]

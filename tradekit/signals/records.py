@@ -37,7 +37,7 @@ import pandas as pd
 from tradekit._typing import FloatArray
 from tradekit.core.enums import SignalKind
 from tradekit.core.events import Signal
-from tradekit.core.ids import make_id
+from tradekit.core.ids import text_id
 from tradekit.errors import DataError
 
 __all__ = [
@@ -116,6 +116,7 @@ class TagCode(IntEnum):
 
 #: Kind code → name, for building DataFrames and :class:`~tradekit.core.events.Signal` s.
 KIND_NAMES: Final[dict[int, str]] = {int(k): k.name for k in KindCode}
+_PRIOR_DAY: Final = TagCode.PRIOR_DAY.name
 #: Tag code → name (``None`` for :attr:`TagCode.NONE`).
 TAG_NAMES: Final[dict[int, str | None]] = {
     int(t): (None if t is TagCode.NONE else t.name) for t in TagCode
@@ -229,9 +230,12 @@ def signal_id(
     the very same level), so for ``tag == "PRIOR_DAY"`` the tag is appended to the parts;
     every other id is exactly the formula above.
     """
-    if tag == TagCode.PRIOR_DAY.name:
-        return make_id("sig", symbol, timeframe, kind, ts_ns, direction, anchor_index, tag)
-    return make_id("sig", symbol, timeframe, kind, ts_ns, direction, anchor_index)
+    # make_id's text of these parts (strings as they are, the integers in decimal)
+    text = (f"{symbol}\x1f{timeframe}\x1f{kind}\x1f{int(ts_ns)}\x1f{int(direction)}"
+            f"\x1f{int(anchor_index)}")  # fmt: skip
+    if tag == _PRIOR_DAY:
+        text += "\x1f" + tag
+    return text_id("sig", text)
 
 
 def _levels_of(row: Mapping[str, object]) -> dict[str, float]:

@@ -88,6 +88,24 @@ class TestLookups:
             assert (b is None and o == -1 and c == -1) or b == (o, c)
         assert (opens >= 0).any() and (opens == -1).any()
 
+    @pytest.mark.parametrize("name", ["XNYS", "XLON"])
+    def test_remembered_sessions_and_gaps_answer_as_the_arrays_do(self, name: str) -> None:
+        """The scalar lookup remembers the last session and the last stretch between two:
+        asked in time order (as bars come), then shuffled, across a year's end (the loaded
+        years grow) and outside the calendar's years, it answers as the vectorised one."""
+        cal, ref = MarketCalendar(name), MarketCalendar(name)
+        rng = np.random.default_rng(7)
+        ts = np.sort(ns("2019-12-20") + rng.integers(0, 40 * 86_400 * 10**9, 6_000))
+        ts = np.concatenate([ts, rng.permutation(ts)[:2_000], [ns("1985-06-03 15:00")],
+                             [ns("2024-12-31 23:59"), ns("2025-01-02 15:00")]])  # fmt: skip
+        opens, closes = ref.session_open_close(ts)
+        got = [cal.session_bounds(t) for t in ts.tolist()]
+        want = [
+            None if o < 0 else (o, c) for o, c in zip(opens.tolist(), closes.tolist(), strict=True)
+        ]
+        assert got == want
+        assert any(g is None for g in got) and any(g is not None for g in got)
+
     def test_empty_input(self) -> None:
         opens, closes = get_calendar().session_open_close(np.empty(0, dtype=np.int64))
         assert opens.shape == closes.shape == (0,)

@@ -59,6 +59,20 @@ class TestPricesAndBars:
 
 
 class TestVolatility:
+    def test_the_remembered_vix_answers_as_a_fresh_lookup(self) -> None:
+        """``vix`` remembers the stretch of its last answer: asked in time order (bars of a
+        replay), then shuffled, at and between the observation times, it gives what the
+        as-of lookup of the whole series gives."""
+        svc = MarketDataService({"SPY": BARS}, vix=VIX)
+        known = VIX.index.as_unit("ns").asi8
+        times = np.sort(
+            np.concatenate([known - 1, known, known + 1, BARS.index.as_unit("ns").asi8])
+        )
+        times = np.concatenate([times, np.random.default_rng(3).permutation(times)])
+        want = svc.vix_path(times)
+        got = np.array([np.nan if (v := svc.vix(int(t))) is None else v for t in times])
+        np.testing.assert_array_equal(got, want)
+
     def test_vix_as_of(self) -> None:
         svc = service()
         assert svc.vix(int(TS[0]) - 1) is None

@@ -94,3 +94,36 @@ def test_one_setup_passed_over_at_its_bar_is_counted_not_built() -> None:
         pre.pass_over_setup_at(first)
     with pytest.raises(ValueError, match="cannot be skipped"):
         pre.skip_to(second + 1)
+
+
+def test_a_setup_before_the_refusal_horizon_is_counted_not_built_on_a_processed_bar() -> None:
+    """With ``pass_over_refused``, ``update`` asks the horizon at each bar that fires a setup
+    still to decide: a bar opening before it gives no setup and counts it (passed, refused),
+    one at or after it builds the setup as before."""
+    bars = synthetic_intraday("SPY", start="2024-03-04", days=3, seed=4)
+    cfg = AlgorithmConfig(symbols=("SPY",), timeframe="1min")
+    feed = ReplayFeed(bars, symbol="SPY")
+    ref = PrecomputedPipeline(cfg, "SPY", "1min", feed.arrays("SPY"))
+    pre = PrecomputedPipeline(cfg, "SPY", "1min", feed.arrays("SPY"))
+    fired = pre.setup_bars()
+    ts = feed.arrays("SPY")[0]
+    refuse = {int(ts[fired[0]]), int(ts[fired[2]])}
+    asked: list[int] = []
+
+    def horizon(t: int) -> int:
+        asked.append(t)
+        return t + 1 if t in refuse else t
+
+    pre.pass_over_refused(horizon)
+    built = []
+    for t in range(int(fired[3]) + 1):
+        bar = ReplayFeed(bars.iloc[t : t + 1], symbol="SPY").next_bar()
+        assert bar is not None
+        want, got = ref.update(bar), pre.update(bar)
+        if int(bar.ts_ns) in refuse:
+            assert got.setups == [] and got.passed == 1 and want.setups
+        else:
+            assert got.setups == want.setups and got.passed == want.passed
+        built.extend(got.setups)
+    assert asked == [int(ts[f]) for f in fired[:4]]
+    assert len(built) == 2 and pre.n_setups_passed == pre.n_refused_passed == 2
