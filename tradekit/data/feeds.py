@@ -327,9 +327,9 @@ class ReplayFeed(_Feed):
         return self._step()
 
     def _bar(self, i: int) -> Bar:
-        ts, sym, o, h, lo, c, v, dur = (col[i] for col in self._cols)
-        return Bar(self._symbols[int(sym)], self.timeframe, int(ts), float(o), float(h),
-                   float(lo), float(c), float(v), int(dur))  # fmt: skip
+        ts, sym, o, h, lo, c, v, dur = self._cols
+        return Bar(self._symbols[int(sym[i])], self.timeframe, int(ts[i]), float(o[i]),
+                   float(h[i]), float(lo[i]), float(c[i]), float(v[i]), int(dur[i]))  # fmt: skip
 
     def _step(self) -> Bar | None:
         if self._stopped or self._pos >= len(self):

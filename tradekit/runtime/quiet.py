@@ -106,24 +106,34 @@ def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
-def _exit_rules(managed: list[ManagedPosition], flatten_minutes: float) -> ExitRules:
+def _exit_rules(
+    managed: list[ManagedPosition],
+    flatten_minutes: float,
+    ints: IntArray | None = None,
+    floats: FloatArray | None = None,
+) -> ExitRules:
     """The exit levels of the managed stock positions as the scan's arrays: side, stop, next
     target, absolute time stop, minutes-before-close stop, end-of-day flatten (NaN or the
-    largest time: none)."""
+    largest time: none), written into the rows of ``ints`` (2 × positions) and ``floats``
+    (4 × positions; new arrays when not given), whose rows are returned (each a contiguous
+    array, as the scan needs)."""
     if not managed:
         return _NO_RULES
-    ints: list[tuple[int, int]] = []
-    floats: list[tuple[float, float, float, float]] = []
-    for m in managed:
+    if ints is None or floats is None:
+        ints, floats = np.empty((2, len(managed)), dtype=np.int64), np.empty((4, len(managed)))
+    side, time_stop = ints
+    stop, target, before, flatten = floats
+    nan = math.nan
+    for n, m in enumerate(managed):
         plan = m.plan
         targets, done = plan.targets, m.targets_done
-        ints.append((m.side, _NO_TIME if plan.time_stop_ns is None else plan.time_stop_ns))
-        floats.append((_nan(m.stop), targets[done] if done < len(targets) else math.nan,
-                       _nan(plan.time_stop_minutes_before_close),
-                       flatten_minutes if plan.flatten_eod else math.nan))  # fmt: skip
-    # one array per type, a rule per row: each row is a contiguous array, as the scan needs
-    side, time_stop = np.array(list(zip(*ints, strict=True)), dtype=np.int64)
-    stop, target, before, flatten = np.array(list(zip(*floats, strict=True)))
+        side[n] = m.side
+        time_stop[n] = _NO_TIME if plan.time_stop_ns is None else plan.time_stop_ns
+        stop[n] = nan if m.stop is None else m.stop
+        target[n] = targets[done] if done < len(targets) else nan
+        mins = plan.time_stop_minutes_before_close
+        before[n] = nan if mins is None else mins
+        flatten[n] = flatten_minutes if plan.flatten_eod else nan
     return side, stop, target, time_stop, before, flatten
 
 
@@ -164,6 +174,7 @@ class QuietBars:
         self._refusal = _NEVER
         self._rules_key: tuple[tuple[str, float | None, int], ...] | None = None
         self._rules_cached: ExitRules = _NO_RULES
+        self._rule_rows = (np.empty((2, 0), dtype=np.int64), np.empty((4, 0)))
         clock = engine.clock
         self._clock = clock if isinstance(clock, SimClock) else None
         self._ends_at = -1  # where the last span ended (not quiet), -1 when not known
@@ -351,7 +362,11 @@ class QuietBars:
         key = tuple((m.key, m.stop, m.targets_done) for m in managed)
         if key != self._rules_key:
             flatten = self.engine.config.execution.flatten_intraday_minutes_before_close
-            self._rules_key, self._rules_cached = key, _exit_rules(managed, flatten)
+            k = len(managed)
+            if self._rule_rows[0].shape[1] != k:  # (the cached rules are rewritten in place)
+                self._rule_rows = (np.empty((2, k), dtype=np.int64), np.empty((4, k)))
+            self._rules_key = key
+            self._rules_cached = _exit_rules(managed, flatten, *self._rule_rows)
         return self._rules_cached
 
     def _premium_rules(
