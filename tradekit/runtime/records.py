@@ -24,6 +24,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tradekit.core.bus import EventBus
@@ -45,29 +46,59 @@ def _rows(records: Sequence[Any], names: tuple[str, ...]) -> list[tuple[Any, ...
     return [get(r) for r in records] if len(names) > 1 else [(get(r),) for r in records]
 
 
+#: a chunk's column of one exact type, kept as an array until the frame is built
+_PACKED = {float: np.float64, int: np.int64}
+
+
+def _packed(values: tuple[Any, ...]) -> np.ndarray | list[Any]:
+    """One chunk's values of a field: as a float64 / int64 array when every value is a
+    Python ``float`` / ``int`` (``bool`` is not one; an int beyond int64 is not packed),
+    else as they are. The array's ``tolist()`` gives the same values back."""
+    kind = type(values[0])
+    dtype = _PACKED.get(kind)
+    if dtype is not None and all(type(v) is kind for v in values):
+        try:
+            return np.array(values, dtype=dtype)
+        except OverflowError:
+            pass
+    return list(values)
+
+
 def _extend_columns(columns: list[list[Any]], rows: list[tuple[Any, ...]]) -> None:
-    """Append the field values ``rows`` (one tuple per record) to ``columns``, one list per
-    field (the values are shared, not copied: the rows can go right after)."""
+    """Append one chunk of field values ``rows`` (one tuple per record) to ``columns``, one
+    list of chunk parts per field (see :func:`_packed`: numbers are packed into arrays, so
+    the rows and their number objects can go right after)."""
     if rows:
         for column, values in zip(columns, zip(*rows, strict=True), strict=True):
-            column.extend(values)
+            column.append(_packed(values))
+
+
+def _column(name: str, parts: list[Any]) -> pd.Series:
+    """One field's frame column from its chunk parts: the arrays joined when every part
+    is an array of one dtype (what pandas infers from those numbers as a list), else the
+    values as one list, nested ones through ``jsonable``, inferred by pandas as
+    ``DataFrame({name: list})`` does. ``parts`` is emptied as it is read."""
+    if all(isinstance(p, np.ndarray) for p in parts) and len({p.dtype for p in parts}) == 1:
+        values = np.concatenate(parts)
+        parts.clear()
+        return pd.Series(values, name=name, copy=False)
+    col: list[Any] = []
+    for p in parts:
+        col.extend(p.tolist() if isinstance(p, np.ndarray) else p)
+    parts.clear()
+    if not all(type(v) in _PLAIN for v in col):
+        for k, v in enumerate(col):  # in place: each nested value goes once converted
+            col[k] = jsonable(v)
+    return pd.Series(col, name=name)
 
 
 def _frame(names: tuple[str, ...], columns: list[list[Any]]) -> pd.DataFrame:
-    """The frame of records given as their field values, one list per field in ``names``
-    (see :func:`frame_of_records`). The lists are emptied as their columns are built, so
-    the values of a column are let go once it holds them (a million records' values are
-    most of the memory at this point)."""
-    if not columns or not columns[0]:
+    """The frame of records given as their field values: per field in ``names``, a list of
+    chunk parts (:func:`_extend_columns`; see :func:`frame_of_records`). A column's parts
+    are let go once it is built (a million records' values are most of the memory here)."""
+    if not columns or not any(len(p) for p in columns[0]):
         return pd.DataFrame()
-    data: dict[str, Any] = {}
-    for name, col in zip(names, columns, strict=True):
-        if not all(type(v) in _PLAIN for v in col):
-            for k, v in enumerate(col):  # in place: each nested value goes once converted
-                col[k] = jsonable(v)
-        # what DataFrame({name: list}) makes of the column: the same inference, per column
-        data[name] = pd.Series(col, name=name)
-        col.clear()
+    data = {name: _column(name, parts) for name, parts in zip(names, columns, strict=True)}
     df = pd.DataFrame(data, copy=False)
     if "ts_ns" in df:
         df.insert(0, "ts", pd.to_datetime(df["ts_ns"], unit="ns", utc=True))
@@ -82,7 +113,7 @@ def frame_of_records(records: Sequence[Any]) -> pd.DataFrame:
     if not records:
         return pd.DataFrame()
     names = field_names(records[0])
-    return _frame(names, [list(map(attrgetter(name), records)) for name in names])
+    return _frame(names, [[list(map(attrgetter(name), records))] for name in names])
 
 
 class _Spool:
@@ -122,7 +153,7 @@ class _Spool:
         names = self._names
         assert names is not None  # set by the first spill
         # column by column: a chunk's rows are let go once their values are in the columns
-        columns: list[list[Any]] = [[] for _ in names]
+        columns: list[list[Any]] = [[] for _ in names]  # per field, its chunk parts
         for path in self._files:
             with path.open("rb") as fh:
                 _extend_columns(columns, pickle.load(fh))  # our own files, from this run

@@ -202,3 +202,44 @@ def test_spilled_records_give_the_frames_of_the_records_held_in_memory() -> None
     del held, chunked, spilled, again, bus  # the bus holds the recorders' subscriptions
     gc.collect()
     assert not any(f.exists() for f in files)
+
+
+def test_spilled_chunks_of_mixed_value_types_give_the_frame_of_the_records() -> None:
+    """Chunks of one field hold numbers packed as arrays only when all of one type: a field
+    whose chunks differ (ints here, floats there, a None, a bool, an int past int64, a nested
+    value) still gives the column pandas infers from the records' values at once."""
+    import tempfile
+    from dataclasses import dataclass
+    from pathlib import Path
+
+    from tradekit.runtime.records import _Spool
+
+    @dataclass(frozen=True)
+    class Rec:
+        id: str
+        ts_ns: int
+        a: object  # int chunks, then a float chunk: float64
+        b: object  # floats, then a None: float64 with NaN
+        c: object  # ints, then a bool: object
+        d: object  # ints, then one past int64
+        e: object  # floats, then a tuple: object through jsonable
+        f: float  # floats throughout: packed
+
+    def rec(k: int) -> Rec:
+        late = k >= 9
+        return Rec(f"r{k}", 1_700_000_000_000_000_000 + k, 0.5 * k if late else k,
+                   None if k == 10 else k / 3, True if k == 11 else k,
+                   2**64 + k if k == 12 else k, (k, k) if k == 13 else float(k), k * 1.5)  # fmt: skip
+
+    records = [rec(k) for k in range(14)]
+    with tempfile.TemporaryDirectory() as d:
+        spool = _Spool("recs", lambda: Path(d), chunk=3)
+        for r in records:
+            spool.append(r)
+        assert spool.files == 4
+        got = spool.frame()
+    want = _dict_frame(records)
+    assert_frame_equal(got, want)
+    assert frame_of_records(records).equals(want)
+    assert str(got["a"].dtype) == "float64" and str(got["f"].dtype) == "float64"
+    assert got["c"].dtype == object and got["d"].dtype == object
