@@ -14,11 +14,12 @@ from tradekit.dashboards.components.ab_view import ABView
 from tradekit.dashboards.components.backtest_view import (
     BacktestRequest,
     BacktestView,
+    load_request_data,
     parse_walk_forward,
     run_backtest_job,
 )
 from tradekit.dashboards.components.base import Messages
-from tradekit.errors import ConfigError
+from tradekit.errors import ConfigError, DataError
 from tradekit.runtime.replay import replay_trader
 
 
@@ -62,7 +63,7 @@ def test_walk_forward_form_is_validated(name: str, values: str, folds: int, why:
 
 def test_job_runs_backtest_monte_carlo_and_walk_forward_with_monotone_progress() -> None:
     cfg = AlgorithmConfig()
-    req = BacktestRequest("synthetic", "SPY", dt.date(2024, 3, 4), dt.date(2024, 3, 5), cfg)
+    req = BacktestRequest("synthetic", "SPY", dt.date(2024, 3, 4), dt.date(2024, 3, 4), cfg)
     wf = parse_walk_forward("decision.min_confidence", "5, 7", 2, cfg)
     seen: list[int] = []
     out = run_backtest_job(req, lambda d, t: seen.append(100 * d // t), wf)
@@ -84,7 +85,7 @@ def test_job_runs_backtest_monte_carlo_and_walk_forward_with_monotone_progress()
 
 def test_view_shows_and_records_a_run_with_its_robustness(trader: Any) -> None:
     view = BacktestView(trader, Messages())
-    view.end = dt.date(2024, 3, 5)
+    view.end = dt.date(2024, 3, 4)  # one session: both dates are included
     view.walk_forward, view.wf_values, view.wf_folds = True, "5, 7", 2
     view.submit()
     _wait(view)
@@ -107,7 +108,7 @@ def test_ab_view_compares_two_versions_and_records_the_verdict(trader: Any) -> N
     b = trader.engine.config.with_overrides({"decision.min_confidence": 7.0, "version": "1.0.1"})
     trader.store.save_config(b)
     view = ABView(trader, Messages())
-    view.end = dt.date(2024, 3, 13)  # 7 sessions: 6 daily returns to pair
+    view.end = dt.date(2024, 3, 12)  # 7 sessions: 6 daily returns to pair
     view.version_a, view.version_b = "active", "default v1.0.1"
     view.n_boot = 300
     view.submit()
@@ -136,7 +137,7 @@ def test_ab_view_refuses_same_versions_and_reports_too_few_days(trader: Any) -> 
     trader.store.save_config(trader.engine.config.with_overrides({"version": "1.0.2"}))
     view.refresh_versions()
     view.version_b = "default v1.0.2"
-    view.end = dt.date(2024, 3, 6)  # two sessions: too few to pair
+    view.end = dt.date(2024, 3, 5)  # two sessions: too few to pair
     view.submit()
     _wait(view)
     assert view.status == "failed" and "paired trading days" in str(
@@ -150,8 +151,8 @@ def test_a_later_successful_run_clears_the_earlier_failure_only(trader: Any) -> 
     messages = Messages()
     view = BacktestView(trader, messages)
     messages.show("an operator message", "warning")
-    view.dataset = "aapl"  # daily bars: too few in two days, the run fails
-    view.end = dt.date(2024, 3, 5)
+    view.dataset = "aapl"  # daily bars: too few in one day, the run fails
+    view.end = dt.date(2024, 3, 4)
     view.submit()
     _wait(view)
     assert view.status == "failed"
@@ -175,3 +176,48 @@ def test_keyed_messages_replace_each_other() -> None:
     m.clear(key="missing")
     m.clear()
     assert m.view.objects == []
+
+
+def _request(dataset: str, start: dt.date, end: dt.date) -> BacktestRequest:
+    return BacktestRequest(dataset, "SPY", start, end, AlgorithmConfig())
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "sessions"),
+    [
+        (dt.date(2024, 3, 4), dt.date(2024, 3, 4), ["2024-03-04"]),  # one day: start == end
+        (dt.date(2024, 3, 4), dt.date(2024, 3, 6), ["2024-03-04", "2024-03-05", "2024-03-06"]),
+        # Good Friday (29 March) closed, a weekend, then Monday: two sessions, none past the end
+        (dt.date(2024, 3, 28), dt.date(2024, 4, 1), ["2024-03-28", "2024-04-01"]),
+        (dt.date(2024, 3, 2), dt.date(2024, 3, 4), ["2024-03-04"]),  # starting on a Saturday
+    ],
+)
+def test_the_form_range_includes_both_dates_and_only_nyse_sessions(
+    start: dt.date, end: dt.date, sessions: list[str]
+) -> None:
+    bars, symbol, timeframe, _ = load_request_data(_request("synthetic", start, end))
+    days = sorted({str(d) for d in bars.index.tz_convert("America/New_York").date})
+    assert days == sessions and len(bars) == 390 * len(sessions)
+    assert (symbol, timeframe) == ("SPY", "1min")
+
+
+def test_the_form_range_of_shipped_daily_bars_includes_the_end_date() -> None:
+    bars, symbol, timeframe, _ = load_request_data(
+        _request("aapl", dt.date(2012, 1, 3), dt.date(2012, 3, 30))
+    )
+    assert (symbol, timeframe) == ("AAPL", "1D")
+    assert bars.index[0].date() == dt.date(2012, 1, 3) and bars.index[-1].date() == dt.date(
+        2012, 3, 30
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "why"),
+    [
+        (dt.date(2024, 3, 6), dt.date(2024, 3, 5), "before start"),
+        (dt.date(2024, 3, 2), dt.date(2024, 3, 3), "no NYSE session"),  # a weekend
+    ],
+)
+def test_an_empty_form_range_is_a_data_error(start: dt.date, end: dt.date, why: str) -> None:
+    with pytest.raises(DataError, match=why):
+        load_request_data(_request("synthetic", start, end))

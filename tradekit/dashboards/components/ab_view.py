@@ -61,7 +61,7 @@ class ABView(WorkerRun):
     seed = param.Integer(default=0, bounds=(0, None))
     # the paired bootstrap needs trading days: two weeks of synthetic sessions by default
     start = param.CalendarDate(default=dt.date(2024, 3, 4))
-    end = param.CalendarDate(default=dt.date(2024, 3, 16))
+    end = param.CalendarDate(default=dt.date(2024, 3, 15))
 
     run_prefix = "ab"
     action = "Compare"

@@ -110,24 +110,30 @@ def parse_walk_forward(
 
 
 def load_request_data(req: BacktestRequest) -> tuple[pd.DataFrame, str, str, Any]:
-    """Bars, symbol, timeframe and market view of a request.
+    """Bars, symbol, timeframe and market view of a request: the dates ``start`` to ``end``,
+    both included (the form reads as a closed range: 4 to 6 March is three sessions).
 
     Raises
     ------
     DataError
-        The range is empty or holds no bars.
+        ``end`` before ``start``, or a range with no session (synthetic) or too few bars.
     """
     from tradekit.data import datasets
+    from tradekit.data.calendar import get_calendar
 
-    if req.end <= req.start:
-        raise DataError(f"empty range: end {req.end} is not after start {req.start}",
+    if req.end < req.start:
+        raise DataError(f"empty range: end {req.end} is before start {req.start}",
                         rule="range")  # fmt: skip
     if req.dataset == "synthetic":
-        days = max(1, len(pd.bdate_range(req.start, req.end, inclusive="left")))
+        sessions = get_calendar("XNYS").sessions(req.start, req.end)
+        days = len(sessions)
+        if days == 0:
+            raise DataError(f"no NYSE session from {req.start} to {req.end}", rule="range")
         if days > 60:
             raise DataError(f"{days} synthetic sessions requested; at most 60 in the UI",
                             rule="range")  # fmt: skip
-        bars = datasets.synthetic_intraday(req.symbol, start=str(req.start), days=days, seed=3)
+        first = sessions.index[0].date()
+        bars = datasets.synthetic_intraday(req.symbol, start=str(first), days=days, seed=3)
         vix = datasets.synthetic_vix(bars, per="day")
         vix_ns = dict(zip(vix.index.normalize().as_unit("ns").asi8.tolist(),
                           vix.to_numpy(float).tolist(), strict=True))  # fmt: skip
@@ -138,7 +144,8 @@ def load_request_data(req: BacktestRequest) -> tuple[pd.DataFrame, str, str, Any
 
         return bars, req.symbol, "1min", market
     bars = datasets.load(req.dataset)
-    lo, hi = pd.Timestamp(req.start, tz="UTC"), pd.Timestamp(req.end, tz="UTC")
+    lo = pd.Timestamp(req.start, tz="UTC")
+    hi = pd.Timestamp(req.end, tz="UTC") + pd.Timedelta(days=1)  # the end date included
     bars = bars[(bars.index >= lo) & (bars.index < hi)]
     if len(bars) < 30:
         raise DataError(f"{len(bars)} bars of {req.dataset} in {req.start}..{req.end}; "
