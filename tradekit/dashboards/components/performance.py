@@ -41,11 +41,11 @@ def realized_metrics(trades: pd.DataFrame, initial_cash: float) -> dict[str, flo
 
 
 def signal_table(store: Any, run_id: str) -> pd.DataFrame:
-    """Signals per kind and direction, with how many setups cited them."""
+    """Signals of the run per kind, in all and by direction (counts; setup rows left out)."""
     return store.query(
-        "SELECT kind, count(*) AS signals, sum(CASE WHEN direction > 0 THEN 1 ELSE 0 END) AS "
-        "long, sum(CASE WHEN direction < 0 THEN 1 ELSE 0 END) AS short FROM auto_signals "
-        "WHERE run_id = ? AND NOT is_setup GROUP BY kind ORDER BY signals DESC",
+        "SELECT kind, count(*) AS signals, count(*) FILTER (WHERE direction > 0) AS long, "
+        "count(*) FILTER (WHERE direction < 0) AS short FROM auto_signals "
+        "WHERE run_id = ? AND NOT is_setup GROUP BY kind ORDER BY signals DESC, kind",
         [run_id],
     )
 
@@ -92,6 +92,7 @@ class PerformanceView(param.Parameterized):
                                             sizing_mode="stretch_width")  # fmt: skip
         self.gates = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, show_index=False,
                                           sizing_mode="stretch_width")  # fmt: skip
+        self.note = pn.pane.Markdown("", css_classes=["tk-perf-note"])
         self.refresh_btn = pn.widgets.Button(name="Refresh", button_type="light")
         self.refresh_btn.on_click(lambda _e: self.refresh())
 
@@ -109,6 +110,14 @@ class PerformanceView(param.Parameterized):
                                    .dt.date)["pnl"].sum()  # fmt: skip
             self.day_src.data = {"x": pd.to_datetime(daily.index), "pnl": daily.to_numpy(),
                                  "color": ["#26a69a" if v >= 0 else "#ef5350" for v in daily]}  # fmt: skip
+            last = trades["exit_ts"].max().tz_convert("America/New_York")
+            self.note.object = (f"{len(trades):,} closed trades in run `{run}`, the last at "
+                                f"{last:%Y-%m-%d %H:%M} New York time.")  # fmt: skip
+        else:  # (a new run after a reset starts empty: nothing of the old run stays drawn)
+            self.eq_src.data = {"x": [], "equity": [], "dd": []}
+            self.day_src.data = {"x": [], "pnl": [], "color": []}
+            self.note.object = (f"No closed trade yet in run `{run}`: the metrics and charts "
+                                "fill as trades close (every 10 s, or press Refresh).")  # fmt: skip
         fmt = {"trades": "{:,.0f}", "net P&L": "{:+,.2f}", "win rate": "{:.1%}",
                "profit factor": "{:.2f}", "max drawdown": "{:.2%}", "avg R": "{:+.2f}"}  # fmt: skip
         self.cards.objects = [
@@ -121,7 +130,7 @@ class PerformanceView(param.Parameterized):
 
     def view(self) -> pn.viewable.Viewable:
         return pn.Column(
-            self.refresh_btn, self.cards, self.plots,
+            pn.Row(self.refresh_btn, self.note), self.cards, self.plots,
             pn.Row(pn.Column(pn.pane.Markdown("#### Signals by kind"), self.signals),
                    pn.Column(pn.pane.Markdown("#### Gates"), self.gates),
                    sizing_mode="stretch_width"),
