@@ -18,7 +18,7 @@ pytest.importorskip("nbconvert")
 
 @pytest.mark.slow
 def test_report_backtest_writes_self_contained_html_and_records_the_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "runs.duckdb"
     out = tmp_path / "out" / "report.html"
@@ -32,7 +32,9 @@ def test_report_backtest_writes_self_contained_html_and_records_the_run(
     assert "sharpe" in text and "max_drawdown" in text and "probability of ruin" in text
     assert "tradekit.store import Store" not in text  # code cells hidden by default
     run_id = re.search(r'<meta name="tradekit-run-id" content="([^"]+)">', text).group(1)
-    assert run_id in capsys.readouterr().out
+    printed = capfd.readouterr()  # the kernel's own output included (file-descriptor level)
+    assert run_id in printed.out
+    assert "WARNING" not in printed.err, printed.err  # no kernel warning on the terminal
     with Store.open(db, read_only=True) as store:
         runs = store.backtest_runs()
     row = runs.set_index("run_id").loc[run_id]

@@ -19,6 +19,7 @@ import html
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,27 @@ def render_html(nb: Any, *, show_code: bool, title: str, run_id: str | None) -> 
     return body
 
 
+def _kernel_transport(sockets: str | None) -> dict[str, Any]:
+    """With a folder for its sockets (``sockets``, where unix sockets exist), the report's
+    kernel talks over them (``transport="ipc"``): no TCP port of this machine is opened for the
+    run, and the kernel has no reason to warn on the terminal that its messages travel
+    unencrypted over TCP. Each run has its own folder, so reports run side by side never pick
+    the same socket names."""
+    if sockets is None:
+        return {}
+    from jupyter_client.manager import KernelManager
+
+    folder: str = sockets
+
+    class _IPCKernelManager(KernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(folder, "kernel"))
+            super().__init__(**kwargs)
+
+    return {"kernel_manager_class": _IPCKernelManager}
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     import nbformat
     import papermill
@@ -146,9 +168,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     target = str(executed) if executed is not None else "-"
     print(f"running {notebook.name} with {params or 'its defaults'}", file=sys.stderr)
     try:
-        nb = papermill.execute_notebook(str(notebook), target if target != "-" else None,
-                                        parameters=params, kernel_name=args.kernel,
-                                        progress_bar=False, cwd=os.getcwd())  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="tk-kernel-") as sockets:
+            nb = papermill.execute_notebook(
+                str(notebook), target if target != "-" else None, parameters=params,
+                kernel_name=args.kernel, progress_bar=False, cwd=os.getcwd(),
+                **_kernel_transport(sockets if os.name == "posix" else None),
+            )  # fmt: skip
     except PapermillExecutionError as exc:
         raise ReportError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: "
                           f"{exc.evalue}") from None  # fmt: skip
