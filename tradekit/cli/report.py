@@ -132,17 +132,12 @@ def render_html(nb: Any, *, show_code: bool, title: str, run_id: str | None) -> 
     return body
 
 
-def _kernel_transport(sockets: str | None) -> dict[str, Any]:
-    """With a folder for its sockets (``sockets``, where unix sockets exist), the report's
-    kernel talks over them (``transport="ipc"``): no TCP port of this machine is opened for the
-    run, and the kernel has no reason to warn on the terminal that its messages travel
-    unencrypted over TCP. Each run has its own folder, so reports run side by side never pick
-    the same socket names."""
-    if sockets is None:
-        return {}
+def _ipc_kernel_manager(folder: str) -> type[Any]:
+    """A kernel manager whose kernel talks over unix sockets in ``folder`` (``transport="ipc"``):
+    no TCP port of this machine is opened for the run, and the kernel has no reason to warn on
+    the terminal that its messages travel unencrypted over TCP. Each run has its own folder, so
+    reports run side by side never pick the same socket names."""
     from jupyter_client.manager import KernelManager
-
-    folder: str = sockets
 
     class _IPCKernelManager(KernelManager):
         def __init__(self, **kwargs: Any) -> None:
@@ -150,7 +145,7 @@ def _kernel_transport(sockets: str | None) -> dict[str, Any]:
             kwargs.setdefault("ip", os.path.join(folder, "kernel"))
             super().__init__(**kwargs)
 
-    return {"kernel_manager_class": _IPCKernelManager}
+    return _IPCKernelManager
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -169,10 +164,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     print(f"running {notebook.name} with {params or 'its defaults'}", file=sys.stderr)
     try:
         with tempfile.TemporaryDirectory(prefix="tk-kernel-") as sockets:
+            ipc = (
+                {"kernel_manager_class": _ipc_kernel_manager(sockets)} if os.name == "posix" else {}
+            )
             nb = papermill.execute_notebook(
                 str(notebook), target if target != "-" else None, parameters=params,
-                kernel_name=args.kernel, progress_bar=False, cwd=os.getcwd(),
-                **_kernel_transport(sockets if os.name == "posix" else None),
+                kernel_name=args.kernel, progress_bar=False, cwd=os.getcwd(), **ipc,
             )  # fmt: skip
     except PapermillExecutionError as exc:
         raise ReportError(f"{notebook.name} failed in cell {exc.exec_count}: {exc.ename}: "

@@ -68,14 +68,22 @@ def gate_table(store: Any, run_id: str) -> pd.DataFrame:
     )  # fmt: skip
 
 
+#: columns of the equity / drawdown source and of the daily P&L source
+_EQ_COLUMNS, _DAY_COLUMNS = ("x", "equity", "dd"), ("x", "pnl", "color")
+
+
+def _empty(columns: tuple[str, ...]) -> dict[str, list[Any]]:
+    return {c: [] for c in columns}
+
+
 class PerformanceView(param.Parameterized):
     """Performance of ``trader.run_id`` from the store, recomputed by :meth:`refresh`."""
 
     def __init__(self, trader: TraderLike, **params: Any) -> None:
         super().__init__(**params)
         self.trader = trader
-        self.eq_src = ColumnDataSource({"x": [], "equity": [], "dd": []})
-        self.day_src = ColumnDataSource({"x": [], "pnl": [], "color": []})
+        self.eq_src = ColumnDataSource(_empty(_EQ_COLUMNS))
+        self.day_src = ColumnDataSource(_empty(_DAY_COLUMNS))
         eq = figure(x_axis_type="datetime", height=220, sizing_mode="stretch_width",
                     title="realized equity", tools="xpan,xwheel_zoom,reset")  # fmt: skip
         eq.step(x="x", y="equity", source=self.eq_src, mode="after")
@@ -114,8 +122,8 @@ class PerformanceView(param.Parameterized):
             self.note.object = (f"{len(trades):,} closed trades in run `{run}`, the last at "
                                 f"{last:%Y-%m-%d %H:%M} New York time.")  # fmt: skip
         else:  # (a new run after a reset starts empty: nothing of the old run stays drawn)
-            self.eq_src.data = {"x": [], "equity": [], "dd": []}
-            self.day_src.data = {"x": [], "pnl": [], "color": []}
+            self.eq_src.data = _empty(_EQ_COLUMNS)
+            self.day_src.data = _empty(_DAY_COLUMNS)
             self.note.object = (f"No closed trade yet in run `{run}`: the metrics and charts "
                                 "fill as trades close (every 10 s, or press Refresh).")  # fmt: skip
         fmt = {"trades": "{:,.0f}", "net P&L": "{:+,.2f}", "win rate": "{:.1%}",

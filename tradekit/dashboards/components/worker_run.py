@@ -1,7 +1,8 @@
 """``WorkerRun``: the shared part of the views that run research jobs off the server loop.
 
 A job (a backtest, an A/B comparison) is picked with the same form — data set, symbol, date
-range (both dates included) — runs in a one-worker :class:`concurrent.futures.ThreadPoolExecutor`, reports
+range (both dates included) — runs in a one-worker
+:class:`concurrent.futures.ThreadPoolExecutor`, reports
 ``progress(done, total)`` from the worker (guarded by a lock) and is polled by the app's periodic
 callback, which moves the progress bar and, once the job ended, records it in
 ``backtest_runs`` and shows its result. A failed job is a message and a ``failed`` row, never a
